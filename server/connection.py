@@ -1,0 +1,162 @@
+"""One websocket's outgoing side: a bounded outbox and gapless, ordered messages.
+
+Events from the bus are only hints. Before a ``message`` frame is written we
+check its sequence number against the last one this socket was sent for that
+conversation: older ones are dropped (no doubles), and a gap is filled from
+PostgreSQL first (nothing lost). A client that stops reading is cut off when
+its outbox is full; it can reconnect and resume from its last sequence number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import uuid
+from typing import Any
+
+import structlog
+from starlette.websockets import WebSocket, WebSocketState
+
+from server.bus import Bus, Unsubscribe
+from server.store import Store
+
+log = structlog.get_logger(__name__)
+
+# Enough for a burst of a few hundred messages across a counsellor's chats;
+# beyond that the client is not keeping up and will resume from the database.
+OUTBOX_LIMIT = 1000
+# Close code for a client cut off for being too slow (RFC 6455: policy/try later).
+CLOSE_TOO_SLOW = 1013
+
+
+class Connection:
+    def __init__(self, ws: WebSocket, store: Store, bus: Bus, viewer: str) -> None:
+        self.ws = ws
+        self.store = store
+        self.bus = bus
+        # "caller" or "staff": callers never see staff-only frames.
+        self.viewer = viewer
+        # Lets a publisher skip the socket an event came from (typing echoes).
+        self.cid = secrets.token_hex(8)
+        self.last_seq: dict[uuid.UUID, int] = {}
+        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOX_LIMIT)
+        self._unsubscribe: dict[str, Unsubscribe] = {}
+        self._writer: asyncio.Task[None] | None = None
+        self.closed = asyncio.Event()
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._write_loop())
+
+    def send(self, frame: dict[str, Any]) -> None:
+        """Queue a frame for this socket; cut the socket off if it is not reading."""
+        if self.closed.is_set():
+            return
+        try:
+            self._outbox.put_nowait(frame)
+        except asyncio.QueueFull:
+            log.warning("client_too_slow", viewer=self.viewer)
+            self.closed.set()
+            asyncio.create_task(self._close(CLOSE_TOO_SLOW))
+
+    async def follow(self, conversation_id: uuid.UUID, last_seq: int, catch_up: bool) -> None:
+        """Receive a conversation's events; with ``catch_up`` also replay after ``last_seq``."""
+        self.last_seq[conversation_id] = last_seq
+        channel = f"conv:{conversation_id}"
+        if channel not in self._unsubscribe:
+            self._unsubscribe[channel] = await self.bus.subscribe(channel, self._on_event)
+        if catch_up:
+            self.send({"type": "_catch_up", "conversation": str(conversation_id)})
+
+    async def listen(self, channel: str) -> None:
+        if channel not in self._unsubscribe:
+            self._unsubscribe[channel] = await self.bus.subscribe(channel, self._on_event)
+
+    async def unfollow(self, conversation_id: uuid.UUID) -> None:
+        self.last_seq.pop(conversation_id, None)
+        unsubscribe = self._unsubscribe.pop(f"conv:{conversation_id}", None)
+        if unsubscribe is not None:
+            await unsubscribe()
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if event.get("audience") == "staff" and self.viewer != "staff":
+            return
+        if event.get("exclude_socket") == self.cid:
+            return
+        self.send(event)
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                frame = await self._outbox.get()
+                for out in await self._prepare(frame):
+                    await self.ws.send_json(out)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            # The socket is gone; the reader side notices and cleans up.
+            self.closed.set()
+
+    async def _prepare(self, frame: dict[str, Any]) -> list[dict[str, Any]]:
+        kind = frame.get("type")
+        if kind == "_catch_up":
+            conv = uuid.UUID(frame["conversation"])
+            return await self._fill(conv, None)
+        if kind != "message":
+            return [_public(frame)]
+        conv = uuid.UUID(frame["conversation"])
+        last = self.last_seq.get(conv)
+        if last is None:
+            return []  # no longer following this conversation
+        seq = int(frame["seq"])
+        if seq <= last:
+            return []
+        if seq == last + 1:
+            self.last_seq[conv] = seq
+            return [_public(frame)]
+        return await self._fill(conv, seq)
+
+    async def _fill(self, conv: uuid.UUID, up_to: int | None) -> list[dict[str, Any]]:
+        last = self.last_seq.get(conv)
+        if last is None:
+            return []
+        out: list[dict[str, Any]] = []
+        while True:
+            batch = await self.store.messages_after(conv, last, limit=500)
+            for message in batch:
+                if up_to is not None and message.seq > up_to:
+                    break
+                out.append(message.frame())
+                last = message.seq
+            if len(batch) < 500 or (up_to is not None and last >= up_to):
+                break
+        self.last_seq[conv] = last
+        return out
+
+    async def _close(self, code: int) -> None:
+        with contextlib.suppress(Exception):
+            if self.ws.application_state == WebSocketState.CONNECTED:
+                await self.ws.close(code)
+
+    async def stop(self) -> None:
+        self.closed.set()
+        for unsubscribe in self._unsubscribe.values():
+            await unsubscribe()
+        self._unsubscribe.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
+    async def flush(self, timeout: float = 2.0) -> None:
+        """Wait until queued frames are written (used before a deliberate close)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self._outbox.empty() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+
+
+def _public(frame: dict[str, Any]) -> dict[str, Any]:
+    """Strip routing fields before a frame leaves the server."""
+    if "audience" in frame or "exclude_socket" in frame:
+        return {k: v for k, v in frame.items() if k not in ("audience", "exclude_socket")}
+    return frame

@@ -1,0 +1,143 @@
+"""HTTP endpoints: health, readiness, staff login/logout, public line info."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.auth import (
+    SESSION_COOKIE,
+    csrf_ok,
+    origin_allowed,
+    staff_from_cookie,
+    verify_password,
+)
+from server.errors import STORE_DOWN
+from server.models import Staff
+from server.services import Services
+
+log = structlog.get_logger(__name__)
+
+# Usernames and passwords beyond these lengths are refused before hashing, so a
+# huge body cannot make argon2 burn CPU.
+MAX_USERNAME = 64
+MAX_PASSWORD = 256
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message}, status_code=status)
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        await _services(request).store.ping()
+    except (*STORE_DOWN, Exception):
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def _json_body(request: Request, limit: int = 8192) -> dict[str, Any] | None:
+    body = await request.body()
+    if len(body) > limit:
+        return None
+    try:
+        import json
+
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+async def login(request: Request) -> Response:
+    services = _services(request)
+    settings = services.settings
+    if not origin_allowed(request.headers, request.url.scheme, settings):
+        return error(403, "bad_origin", "request from a foreign origin")
+    body = await _json_body(request)
+    if body is None:
+        return error(400, "bad_request", "send JSON with username and password")
+    username, password = body.get("username"), body.get("password")
+    if not (isinstance(username, str) and isinstance(password, str)) or not (
+        0 < len(username) <= MAX_USERNAME and 0 < len(password) <= MAX_PASSWORD
+    ):
+        return error(400, "bad_request", "send JSON with username and password")
+    record = await services.store.login_record(username)
+    locked = await services.store.pool.fetchval(
+        "SELECT locked_until > now() FROM staff WHERE username = $1", username
+    )
+    if locked:
+        return error(429, "locked", "too many failed sign-ins; try again later")
+    if not await verify_password(record["password_hash"] if record else None, password):
+        if record is not None:
+            await services.store.record_login_failure(
+                record["id"], settings.login_max_failures, settings.login_lockout_s
+            )
+        log.info("login_failed")
+        return error(401, "bad_credentials", "wrong username or password")
+    assert record is not None
+    await services.store.record_login_success(record["id"])
+    token, csrf = await services.store.create_session(record["id"], settings.session_ttl_s)
+    staff = await services.store.staff_by_id(record["id"])
+    assert staff is not None
+    await services.store.audit(staff.id, "login")
+    log.info("login", staff_id=staff.id)
+    response = JSONResponse({"staff": staff.public(), "csrf_token": csrf})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(settings.session_ttl_s),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+async def current_staff(request: Request) -> tuple[Staff, str] | None:
+    return await staff_from_cookie(_services(request).store, request.cookies)
+
+
+async def me(request: Request) -> Response:
+    found = await current_staff(request)
+    if found is None:
+        return error(401, "unauthenticated", "sign in first")
+    staff, csrf = found
+    return JSONResponse({"staff": staff.public(), "csrf_token": csrf})
+
+
+async def logout(request: Request) -> Response:
+    found = await current_staff(request)
+    if found is None:
+        return error(401, "unauthenticated", "sign in first")
+    if not csrf_ok(found[1], request.headers):
+        return error(403, "bad_csrf", "missing or wrong CSRF token")
+    await _services(request).store.delete_session(request.cookies[SESSION_COOKIE])
+    response = JSONResponse({"status": "signed_out"})
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def public_line(request: Request) -> Response:
+    line = await _services(request).store.get_line(request.path_params["line_id"])
+    if line is None:
+        return error(404, "unknown_line", "no such line")
+    return JSONResponse(line.public())
+
+
+async def public_lines(request: Request) -> Response:
+    lines = await _services(request).store.list_lines()
+    return JSONResponse({"lines": [line.public() for line in lines]})

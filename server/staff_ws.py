@@ -1,0 +1,220 @@
+"""The staff websocket: shift, availability, offers, and the conversations a counsellor holds.
+
+Authenticated by the session cookie set at login; the Origin is checked
+before the socket is accepted, and every frame is checked against the role
+and the conversations this staff member is part of.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from server import protocol as p
+from server.auth import origin_allowed, staff_from_cookie
+from server.caller_ws import CLOSE_POLICY, _ref
+from server.connection import Connection
+from server.errors import STORE_DOWN
+from server.hub import Presence
+from server.models import Conversation, ConversationState, Sender, Staff
+from server.ratelimit import TokenBucket
+from server.services import Services
+from server.store import ConversationClosed, UnknownConversation
+
+log = structlog.get_logger(__name__)
+
+# Application close code (4000-4999 are ours): the session is missing or expired.
+CLOSE_UNAUTHENTICATED = 4401
+
+
+async def staff_endpoint(ws: WebSocket) -> None:
+    services: Services = ws.app.state.services
+    if not origin_allowed(ws.headers, ws.url.scheme, services.settings):
+        await ws.close(CLOSE_POLICY)
+        return
+    found = await staff_from_cookie(services.store, ws.cookies)
+    await ws.accept()
+    if found is None:
+        await ws.send_json({"type": "error", "code": "unauthenticated", "message": "sign in first"})
+        await ws.close(CLOSE_UNAUTHENTICATED)
+        return
+    session = StaffSession(ws, services, found[0])
+    await session.run()
+
+
+class StaffSession:
+    def __init__(self, ws: WebSocket, services: Services, staff: Staff) -> None:
+        self.ws = ws
+        self.services = services
+        self.settings = services.settings
+        self.store = services.store
+        self.hub = services.hub
+        self.staff = staff
+        self.conn = Connection(ws, services.store, services.bus, viewer="staff")
+        self.presence: Presence | None = None
+        self.bucket = TokenBucket(
+            self.settings.frame_rate_per_s, 2 * self.settings.frame_rate_per_s
+        )
+
+    async def run(self) -> None:
+        structlog.contextvars.bind_contextvars(staff_id=self.staff.id)
+        self.conn.start()
+        try:
+            await self.conn.listen(f"staff:{self.staff.id}")
+            self.presence = await self.hub.staff_connected(self.staff, self.conn)
+            await self.hello()
+            while not self.conn.closed.is_set():
+                message = await self.ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text")
+                if raw is None:
+                    raw = message.get("bytes") or b""
+                await self.handle(raw)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await self.conn.stop()
+            await self.hub.staff_disconnected(self.staff.id, self.conn)
+            structlog.contextvars.unbind_contextvars("staff_id")
+
+    async def hello(self) -> None:
+        assert self.presence is not None
+        held = await self.store.active_for_counsellor(self.staff.id)
+        self.conn.send(
+            {
+                "type": "hello",
+                "staff": self.staff.public(),
+                "on_shift": self.presence.on_shift,
+                "availability": self.presence.availability,
+                "conversations": [_summary(c) for c in held],
+                "offers": [
+                    {"conversation": str(o.conversation_id), "tier": o.tier.label}
+                    for o in self.hub.pending.values()
+                    if o.staff_id == self.staff.id
+                ],
+            }
+        )
+
+    async def handle(self, raw: str | bytes) -> None:
+        try:
+            if not self.bucket.allow(time.monotonic()):
+                raise p.ProtocolError(p.RATE_LIMITED, "too many frames; slow down")
+            frame = p.parse_frame(raw, p.STAFF_TYPES, self.settings.max_text_chars)
+            await self.dispatch(frame)
+        except p.ProtocolError as err:
+            self.conn.send(err.frame())
+        except STORE_DOWN:
+            log.warning("store_unavailable", frame="staff")
+            self.conn.send(
+                p.ProtocolError(p.STORE_UNAVAILABLE, "not stored: try again", _ref(raw)).frame()
+            )
+
+    async def dispatch(self, frame: dict[str, Any]) -> None:
+        kind = frame["type"]
+        assert self.presence is not None
+        if kind == "ping":
+            self.conn.send({"type": "pong"})
+        elif kind == "clock_in":
+            self.hub.set_on_shift(self.staff.id, True)
+            self.conn.send({"type": "shift", "on_shift": True})
+        elif kind == "clock_out":
+            self.hub.set_on_shift(self.staff.id, False)
+            self.conn.send({"type": "shift", "on_shift": False})
+        elif kind == "availability":
+            reason = frame.get("reason")
+            reason = reason[:200] if isinstance(reason, str) else None
+            self.hub.set_availability(self.staff.id, frame["status"], reason)
+            self.conn.send({"type": "availability", "status": frame["status"], "reason": reason})
+        elif kind == "accept":
+            await self.accept(uuid.UUID(frame["conversation"]))
+        elif kind == "decline":
+            conv_id = uuid.UUID(frame["conversation"])
+            if not await self.hub.decline(self.staff, conv_id):
+                raise p.ProtocolError(p.OFFER_GONE, "no such offer for you", frame["conversation"])
+            self.conn.send({"type": "declined", "conversation": str(conv_id)})
+        else:
+            conv = await self.participant(frame)
+            if kind == "send":
+                await self.send(conv, frame)
+            elif kind == "typing":
+                await self.services.bus.publish(
+                    f"conv:{conv.id}",
+                    {"type": "typing", "conversation": str(conv.id), "from": "counsellor",
+                     "on": frame["on"], "exclude_socket": self.conn.cid},
+                )
+            elif kind == "sync":
+                await self.conn.follow(conv.id, int(frame.get("last_seq", 0)), catch_up=True)
+            elif kind == "end":
+                await self.end(conv, frame)
+
+    async def participant(self, frame: dict[str, Any]) -> Conversation:
+        """The conversation named in the frame, if this staff member holds it."""
+        raw_id = frame.get("conversation")
+        if not isinstance(raw_id, str):
+            raise p.ProtocolError(p.BAD_FRAME, "'conversation' is required", frame.get("id"))
+        conv = await self.store.get_conversation(uuid.UUID(raw_id))
+        if conv is None or conv.counsellor_id != self.staff.id:
+            raise p.ProtocolError(
+                p.NOT_PARTICIPANT, "you are not part of this conversation", frame.get("id") or raw_id
+            )
+        if conv.state is not ConversationState.ACTIVE and frame["type"] != "sync":
+            raise p.ProtocolError(
+                p.CONVERSATION_CLOSED, "this conversation has ended", frame.get("id") or raw_id
+            )
+        return conv
+
+    async def accept(self, conv_id: uuid.UUID) -> None:
+        conv = await self.hub.accept(self.staff, conv_id)
+        if conv is None:
+            raise p.ProtocolError(p.OFFER_GONE, "this conversation is no longer offered to you",
+                                  str(conv_id))
+        assert self.presence is not None
+        for conn in list(self.presence.sockets):
+            conn.send({"type": "assigned", **_summary(conv)})
+            await conn.follow(conv.id, 0, catch_up=True)
+
+    async def send(self, conv: Conversation, frame: dict[str, Any]) -> None:
+        try:
+            stored = await self.store.append_message(
+                conv.id, Sender.COUNSELLOR, frame["text"], frame["id"], staff_id=self.staff.id
+            )
+        except (ConversationClosed, UnknownConversation) as exc:
+            raise p.ProtocolError(p.CONVERSATION_CLOSED, "this conversation has ended",
+                                  frame["id"]) from exc
+        self.conn.send({"type": "ack", "conversation": str(conv.id), "id": frame["id"],
+                        "seq": stored.seq, "duplicate": stored.duplicate})
+        if not stored.duplicate:
+            await self.services.bus.publish(f"conv:{conv.id}", stored.frame())
+
+    async def end(self, conv: Conversation, frame: dict[str, Any]) -> None:
+        outcome = frame.get("outcome")
+        reason = outcome[:80] if isinstance(outcome, str) and outcome else "counsellor"
+        ended = await self.store.wrap_up(conv.id, self.staff.id, reason)
+        if ended is None:
+            raise p.ProtocolError(p.CONVERSATION_CLOSED, "this conversation has ended", str(conv.id))
+        await self.services.bus.publish(
+            f"conv:{conv.id}", {"type": "ended", "conversation": str(conv.id), "reason": "counsellor"}
+        )
+        assert self.presence is not None
+        for conn in list(self.presence.sockets):
+            conn.send({"type": "wrapped_up", "conversation": str(conv.id)})
+        await self.hub.released(self.staff.id, conv.id)
+
+
+def _summary(conv: Conversation) -> dict[str, Any]:
+    return {
+        "conversation": str(conv.id),
+        "line": conv.line_id,
+        "lang": conv.lang,
+        "tier": conv.risk_tier.label,
+        "state": conv.state.value,
+        "last_seq": conv.last_seq,
+        "queued_at": conv.queued_at.isoformat(),
+        "accepted_at": conv.accepted_at.isoformat() if conv.accepted_at else None,
+        "caller_ended": conv.caller_ended_at is not None,
+    }
