@@ -106,8 +106,13 @@ async def _announce_demo(services: Services) -> None:
     settings = services.settings
     passwords = await ensure_demo(services.store, settings.default_capacity)
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    lines = ["", "helpline is running.", f"  Caller widget demo:  {base}/demo.html",
-             f"  Staff sign-in:       {base}/staff/", f"  Health:              {base}/healthz"]
+    lines = [
+        "",
+        "helpline is running.",
+        f"  Caller widget demo:  {base}/demo.html",
+        f"  Staff sign-in:       {base}/staff/",
+        f"  Health:              {base}/healthz",
+    ]
     if passwords:
         lines.append("  Demo staff (passwords shown once, now):")
         lines += [f"    {user:<12} {password}" for user, password in passwords.items()]

@@ -93,14 +93,21 @@ class CallerSession:
         elif kind == "resume":
             await self.resume(frame)
         elif self.conversation is None:
-            raise p.ProtocolError(p.NOT_STARTED, "start or resume a conversation first", frame.get("id"))
+            raise p.ProtocolError(
+                p.NOT_STARTED, "start or resume a conversation first", frame.get("id")
+            )
         elif kind == "send":
             await self.send(frame)
         elif kind == "typing":
             await self.services.bus.publish(
                 f"conv:{self.conversation.id}",
-                {"type": "typing", "conversation": str(self.conversation.id), "from": "caller",
-                 "on": frame["on"], "exclude_socket": self.conn.cid},
+                {
+                    "type": "typing",
+                    "conversation": str(self.conversation.id),
+                    "from": "caller",
+                    "on": frame["on"],
+                    "exclude_socket": self.conn.cid,
+                },
             )
         elif kind == "end":
             await self.end()
@@ -182,8 +189,9 @@ class CallerSession:
                 p.CONVERSATION_CLOSED, "this conversation has ended; not sent", frame["id"]
             ) from exc
         # Acknowledge only now that the message is durable in PostgreSQL.
-        self.conn.send({"type": "ack", "id": frame["id"], "seq": stored.seq,
-                        "duplicate": stored.duplicate})
+        self.conn.send(
+            {"type": "ack", "id": frame["id"], "seq": stored.seq, "duplicate": stored.duplicate}
+        )
         if not stored.duplicate:
             await self.services.bus.publish(f"conv:{conv_id}", stored.frame())
             await self.after_caller_message(stored)
@@ -196,13 +204,18 @@ class CallerSession:
     async def end(self) -> None:
         assert self.conversation is not None
         conv = await self.store.caller_end(self.conversation.id)
-        self.conn.send({"type": "ended", "conversation": str(self.conversation.id),
-                        "reason": "caller"})
+        self.conn.send(
+            {"type": "ended", "conversation": str(self.conversation.id), "reason": "caller"}
+        )
         if conv is not None:
             await self.services.bus.publish(
                 f"conv:{conv.id}",
-                {"type": "ended", "conversation": str(conv.id), "reason": "caller",
-                 "exclude_socket": self.conn.cid},
+                {
+                    "type": "ended",
+                    "conversation": str(conv.id),
+                    "reason": "caller",
+                    "exclude_socket": self.conn.cid,
+                },
             )
             await self.services.hub.announce()
         self.conversation = None
@@ -215,8 +228,12 @@ class CallerSession:
             await self.store.mark_caller_disconnected(conv.id, gone=True)
             await self.services.bus.publish(
                 f"conv:{conv.id}",
-                {"type": "caller_disconnected", "conversation": str(conv.id),
-                 "grace_s": self.settings.reconnect_grace_s, "audience": "staff"},
+                {
+                    "type": "caller_disconnected",
+                    "conversation": str(conv.id),
+                    "grace_s": self.settings.reconnect_grace_s,
+                    "audience": "staff",
+                },
             )
         except STORE_DOWN:
             log.warning("store_unavailable", frame="disconnect")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
@@ -55,15 +54,21 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:
         pass
     else:
-        register_triage(sub.add_parser("triage", help="score and evaluate risk").add_subparsers(
-            dest="triage_command", required=True))
+        register_triage(
+            sub.add_parser("triage", help="score and evaluate risk").add_subparsers(
+                dest="triage_command", required=True
+            )
+        )
     try:
         from rota.cli import register as register_rota
     except ImportError:
         pass
     else:
-        register_rota(sub.add_parser("rota", help="shifts, coverage, gaps").add_subparsers(
-            dest="rota_command", required=True))
+        register_rota(
+            sub.add_parser("rota", help="shifts, coverage, gaps").add_subparsers(
+                dest="rota_command", required=True
+            )
+        )
     return parser
 
 

@@ -37,7 +37,7 @@ class RiskWeights:
         parts = tuple(float(p) for p in raw.split(","))
         if len(parts) != 5 or any(p <= 0 for p in parts):
             raise ValueError("HELPLINE_RISK_WEIGHTS needs five positive numbers")
-        return cls(by_tier=parts)  # type: ignore[arg-type]
+        return cls(by_tier=(parts[0], parts[1], parts[2], parts[3], parts[4]))
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,9 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         e = os.environ if env is None else env
-        origins = tuple(o.strip() for o in e.get("HELPLINE_ALLOWED_ORIGINS", "").split(",") if o.strip())
+        origins = tuple(
+            o.strip() for o in e.get("HELPLINE_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        )
         weights = e.get("HELPLINE_RISK_WEIGHTS")
         return cls(
             database_url=e.get("DATABASE_URL") or None,

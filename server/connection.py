@@ -43,6 +43,7 @@ class Connection:
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOX_LIMIT)
         self._unsubscribe: dict[str, Unsubscribe] = {}
         self._writer: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
 
     def start(self) -> None:
@@ -57,7 +58,7 @@ class Connection:
         except asyncio.QueueFull:
             log.warning("client_too_slow", viewer=self.viewer)
             self.closed.set()
-            asyncio.create_task(self._close(CLOSE_TOO_SLOW))
+            self._closer = asyncio.create_task(self._close(CLOSE_TOO_SLOW))
 
     async def follow(self, conversation_id: uuid.UUID, last_seq: int, catch_up: bool) -> None:
         """Receive a conversation's events; with ``catch_up`` also replay after ``last_seq``."""
@@ -93,7 +94,7 @@ class Connection:
                     await self.ws.send_json(out)
         except asyncio.CancelledError:
             raise
-        except Exception as e:
+        except Exception:
             # The socket is gone; the reader side notices and cleans up.
             self.closed.set()
 

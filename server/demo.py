@@ -11,10 +11,22 @@ from server.store import Store
 EMERGENCY_SE_DK = {
     "numbers": [
         {"label": {"sv": "Larmnummer", "da": "Alarmnummer", "en": "Emergency"}, "number": "112"},
-        {"label": {"sv": "Självmordslinjen (Mind)", "da": "Självmordslinjen (Sverige)",
-                   "en": "Suicide line, Sweden (Mind)"}, "number": "90101"},
-        {"label": {"sv": "Livslinien (Danmark)", "da": "Livslinien", "en": "Livslinien, Denmark"},
-         "number": "70 201 201"},
+        {
+            "label": {
+                "sv": "Självmordslinjen (Mind)",
+                "da": "Självmordslinjen (Sverige)",
+                "en": "Suicide line, Sweden (Mind)",
+            },
+            "number": "90101",
+        },
+        {
+            "label": {
+                "sv": "Livslinien (Danmark)",
+                "da": "Livslinien",
+                "en": "Livslinien, Denmark",
+            },
+            "number": "70 201 201",
+        },
     ],
     "text": {
         "sv": "Är du i fara just nu? Ring 112. Du kan fortsätta skriva här medan du väntar.",
@@ -26,11 +38,16 @@ EMERGENCY_SE_DK = {
 DEMO_LINES = [
     Line(
         id="adults",
-        name={"sv": "Stödlinjen för vuxna", "da": "Støttelinjen for voksne",
-              "en": "Support line for adults"},
-        audience={"sv": "För dig som är vuxen och mår dåligt.",
-                  "da": "For dig, der er voksen og har det svært.",
-                  "en": "For adults who are struggling."},
+        name={
+            "sv": "Stödlinjen för vuxna",
+            "da": "Støttelinjen for voksne",
+            "en": "Support line for adults",
+        },
+        audience={
+            "sv": "För dig som är vuxen och mår dåligt.",
+            "da": "For dig, der er voksen og har det svært.",
+            "en": "For adults who are struggling.",
+        },
         languages=["sv", "da", "en"],
         time_zone="Europe/Stockholm",
         emergency=EMERGENCY_SE_DK,
@@ -38,10 +55,16 @@ DEMO_LINES = [
     ),
     Line(
         id="young",
-        name={"sv": "Unga och föräldrar", "da": "Unge og forældre", "en": "Young people and parents"},
-        audience={"sv": "För unga 18-25 år och deras föräldrar.",
-                  "da": "For unge på 18-25 år og deres forældre.",
-                  "en": "For young people aged 18-25 and their parents."},
+        name={
+            "sv": "Unga och föräldrar",
+            "da": "Unge og forældre",
+            "en": "Young people and parents",
+        },
+        audience={
+            "sv": "För unga 18-25 år och deras föräldrar.",
+            "da": "For unge på 18-25 år og deres forældre.",
+            "en": "For young people aged 18-25 and their parents.",
+        },
         languages=["sv", "da", "en"],
         time_zone="Europe/Stockholm",
         emergency=EMERGENCY_SE_DK,

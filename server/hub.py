@@ -161,11 +161,12 @@ class Hub:
         ]
         counsellors = self._counsellor_states()
         pending_by_conv = {str(k): v.staff_id for k, v in self.pending.items()}
-        for offer in plan_offers(
+        by_id = {str(c.id): c for c in queued}
+        for planned in plan_offers(
             waiting, counsellors, pending_by_conv, self.declines, self.policy, now
         ):
-            conv = next(c for c in queued if str(c.id) == offer.conversation_id)
-            await self._offer(conv, offer.counsellor_id, offer.reason, now)
+            conv = by_id[planned.conversation_id]
+            await self._offer(conv, planned.counsellor_id, planned.reason, now)
         await self._publish_queue_positions(waiting, queued, now)
         self._prune(now, queued_ids)
 
@@ -240,9 +241,7 @@ class Hub:
                     free[line_id] += max(0.0, state.capacity - state.load)
         for conv in queued:
             position = positions[str(conv.id)]
-            estimate = expected_wait_s(
-                position, free[conv.line_id], slots[conv.line_id], handle_s
-            )
+            estimate = expected_wait_s(position, free[conv.line_id], slots[conv.line_id], handle_s)
             frame: dict[str, Any] = {
                 "type": "queue",
                 "conversation": str(conv.id),
@@ -288,7 +287,9 @@ class Hub:
             self.presence[staff.id] = presence
         presence.sockets.add(conn)
         presence.gone_since = None
-        presence.held = {c.id: c.risk_tier for c in await self.store.active_for_counsellor(staff.id)}
+        presence.held = {
+            c.id: c.risk_tier for c in await self.store.active_for_counsellor(staff.id)
+        }
         self.kick()
         return presence
 
@@ -334,8 +335,12 @@ class Hub:
         log.info("offer_accepted", conversation=str(conv_id), staff_id=staff.id)
         await self.bus.publish(
             f"conv:{conv.id}",
-            {"type": "joined", "conversation": str(conv.id), "role": "counsellor",
-             "name": staff.display_name},
+            {
+                "type": "joined",
+                "conversation": str(conv.id),
+                "role": "counsellor",
+                "name": staff.display_name,
+            },
         )
         await self.announce()
         return conv
@@ -351,9 +356,12 @@ class Hub:
     async def released(self, staff_id: int, conv_id: uuid.UUID) -> None:
         """A conversation left a counsellor's hands: capacity freed, idle clock restarts."""
         presence = self.presence.get(staff_id)
-        if presence is not None and presence.held.pop(conv_id, None) is not None:
-            if not presence.held:
-                presence.idle_since = self.clock()
+        if (
+            presence is not None
+            and presence.held.pop(conv_id, None) is not None
+            and not presence.held
+        ):
+            presence.idle_since = self.clock()
         await self.announce()
 
     def raise_tier(self, conv_id: uuid.UUID, tier: RiskTier) -> None:

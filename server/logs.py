@@ -26,7 +26,9 @@ def drop_caller_identifiers(
 
 def configure(dev: bool) -> None:
     renderer: Any = (
-        structlog.dev.ConsoleRenderer() if dev and sys.stderr.isatty() else structlog.processors.JSONRenderer()
+        structlog.dev.ConsoleRenderer()
+        if dev and sys.stderr.isatty()
+        else structlog.processors.JSONRenderer()
     )
     structlog.configure(
         processors=[

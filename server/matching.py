@@ -6,7 +6,9 @@ Rules (docs/matching.md):
   having declined this caller within the cool-down, and with room for the
   conversation's weight (risk-weighted load, capped at the capacity so that a
   free counsellor can always take anything);
-- among eligible counsellors: the least loaded, then the longest idle.
+- among eligible counsellors: the least loaded, then the longest idle;
+- strict priority per counsellor: once a caller this counsellor could serve
+  had to wait for lack of room, nobody of lower priority takes that room.
 Each offer carries the reason for it, so the hub can log and show it.
 """
 
@@ -82,18 +84,22 @@ def plan_offers(
     (conversation, counsellor) to when the counsellor declined or let it lapse.
     """
     loads = {c.id: c.load for c in counsellors}
+    # Counsellors whose free room is reserved for a higher-priority caller.
+    reserved: set[int] = set()
     offers: list[Offer] = []
     for conv in queue_order(waiting):
         if conv.id in pending:
             continue
         best: CounsellorState | None = None
+        lacking_room: list[int] = []
         for c in counsellors:
-            if not (c.on_shift and c.available and c.serves(conv.line_id)):
+            if c.id in reserved or not (c.on_shift and c.available and c.serves(conv.line_id)):
                 continue
             declined_at = declines.get((conv.id, c.id))
             if declined_at is not None and now - declined_at < policy.decline_cooldown_s:
                 continue
             if loads[c.id] + policy.weight(conv.tier, c.capacity) > c.capacity + _EPSILON:
+                lacking_room.append(c.id)
                 continue
             if best is None or (loads[c.id], c.idle_since, c.id) < (
                 loads[best.id],
@@ -102,6 +108,8 @@ def plan_offers(
             ):
                 best = c
         if best is None:
+            # This caller stays waiting: hold those counsellors' room for it.
+            reserved.update(lacking_room)
             continue
         weight = policy.weight(conv.tier, best.capacity)
         offers.append(

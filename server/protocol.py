@@ -33,8 +33,18 @@ STORE_UNAVAILABLE: Final = "store_unavailable"
 
 CALLER_TYPES: Final = frozenset({"start", "resume", "send", "typing", "end", "ping"})
 STAFF_TYPES: Final = frozenset(
-    {"availability", "clock_in", "clock_out", "accept", "decline", "send", "typing", "end", "sync",
-     "ping"}
+    {
+        "availability",
+        "clock_in",
+        "clock_out",
+        "accept",
+        "decline",
+        "send",
+        "typing",
+        "end",
+        "sync",
+        "ping",
+    }
 )
 ALL_TYPES: Final = CALLER_TYPES | STAFF_TYPES
 
@@ -113,7 +123,9 @@ def _validate(kind: str, frame: dict[str, Any], max_text_chars: int, ref: str | 
         raise ProtocolError(BAD_FRAME, "'on' must be true or false", ref)
     if kind == "availability" and frame.get("status") not in AVAILABILITY:
         raise ProtocolError(BAD_FRAME, f"'status' must be one of {', '.join(AVAILABILITY)}", ref)
-    if kind in {"accept", "decline", "sync"} or (kind in {"send", "typing", "end"} and "conversation" in frame):
+    if kind in {"accept", "decline", "sync"} or (
+        kind in {"send", "typing", "end"} and "conversation" in frame
+    ):
         conv = frame.get("conversation")
         if not isinstance(conv, str) or not _CONVERSATION_ID.match(conv):
             raise ProtocolError(BAD_FRAME, "'conversation' must be a conversation id", ref)

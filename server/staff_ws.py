@@ -144,8 +144,13 @@ class StaffSession:
             elif kind == "typing":
                 await self.services.bus.publish(
                     f"conv:{conv.id}",
-                    {"type": "typing", "conversation": str(conv.id), "from": "counsellor",
-                     "on": frame["on"], "exclude_socket": self.conn.cid},
+                    {
+                        "type": "typing",
+                        "conversation": str(conv.id),
+                        "from": "counsellor",
+                        "on": frame["on"],
+                        "exclude_socket": self.conn.cid,
+                    },
                 )
             elif kind == "sync":
                 await self.conn.follow(conv.id, int(frame.get("last_seq", 0)), catch_up=True)
@@ -160,7 +165,9 @@ class StaffSession:
         conv = await self.store.get_conversation(uuid.UUID(raw_id))
         if conv is None or conv.counsellor_id != self.staff.id:
             raise p.ProtocolError(
-                p.NOT_PARTICIPANT, "you are not part of this conversation", frame.get("id") or raw_id
+                p.NOT_PARTICIPANT,
+                "you are not part of this conversation",
+                frame.get("id") or raw_id,
             )
         if conv.state is not ConversationState.ACTIVE and frame["type"] != "sync":
             raise p.ProtocolError(
@@ -171,8 +178,9 @@ class StaffSession:
     async def accept(self, conv_id: uuid.UUID) -> None:
         conv = await self.hub.accept(self.staff, conv_id)
         if conv is None:
-            raise p.ProtocolError(p.OFFER_GONE, "this conversation is no longer offered to you",
-                                  str(conv_id))
+            raise p.ProtocolError(
+                p.OFFER_GONE, "this conversation is no longer offered to you", str(conv_id)
+            )
         assert self.presence is not None
         for conn in list(self.presence.sockets):
             conn.send({"type": "assigned", **_summary(conv)})
@@ -184,10 +192,18 @@ class StaffSession:
                 conv.id, Sender.COUNSELLOR, frame["text"], frame["id"], staff_id=self.staff.id
             )
         except (ConversationClosed, UnknownConversation) as exc:
-            raise p.ProtocolError(p.CONVERSATION_CLOSED, "this conversation has ended",
-                                  frame["id"]) from exc
-        self.conn.send({"type": "ack", "conversation": str(conv.id), "id": frame["id"],
-                        "seq": stored.seq, "duplicate": stored.duplicate})
+            raise p.ProtocolError(
+                p.CONVERSATION_CLOSED, "this conversation has ended", frame["id"]
+            ) from exc
+        self.conn.send(
+            {
+                "type": "ack",
+                "conversation": str(conv.id),
+                "id": frame["id"],
+                "seq": stored.seq,
+                "duplicate": stored.duplicate,
+            }
+        )
         if not stored.duplicate:
             await self.services.bus.publish(f"conv:{conv.id}", stored.frame())
 
@@ -196,9 +212,12 @@ class StaffSession:
         reason = outcome[:80] if isinstance(outcome, str) and outcome else "counsellor"
         ended = await self.store.wrap_up(conv.id, self.staff.id, reason)
         if ended is None:
-            raise p.ProtocolError(p.CONVERSATION_CLOSED, "this conversation has ended", str(conv.id))
+            raise p.ProtocolError(
+                p.CONVERSATION_CLOSED, "this conversation has ended", str(conv.id)
+            )
         await self.services.bus.publish(
-            f"conv:{conv.id}", {"type": "ended", "conversation": str(conv.id), "reason": "counsellor"}
+            f"conv:{conv.id}",
+            {"type": "ended", "conversation": str(conv.id), "reason": "counsellor"},
         )
         assert self.presence is not None
         for conn in list(self.presence.sockets):

@@ -170,7 +170,9 @@ class Store:
     async def login_record(self, username: str) -> asyncpg.Record | None:
         return await self.pool.fetchrow("SELECT * FROM staff WHERE username = $1", username)
 
-    async def record_login_failure(self, staff_id: int, max_failures: int, lockout_s: float) -> None:
+    async def record_login_failure(
+        self, staff_id: int, max_failures: int, lockout_s: float
+    ) -> None:
         await self.pool.execute(
             "UPDATE staff SET failed_logins = failed_logins + 1,"
             " locked_until = CASE WHEN failed_logins + 1 >= $2"
@@ -207,7 +209,9 @@ class Store:
         return (_staff(row), row["csrf_token"]) if row else None
 
     async def delete_session(self, token: str) -> None:
-        await self.pool.execute("DELETE FROM staff_sessions WHERE token_hash = $1", hash_token(token))
+        await self.pool.execute(
+            "DELETE FROM staff_sessions WHERE token_hash = $1", hash_token(token)
+        )
 
     # -- conversations ---------------------------------------------------------
 

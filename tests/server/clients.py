@@ -28,7 +28,9 @@ class WsClient:
         self.seen.append(frame)
         return frame
 
-    async def expect(self, kind: str, timeout: float = RECV_TIMEOUT_S, **match: Any) -> dict[str, Any]:
+    async def expect(
+        self, kind: str, timeout: float = RECV_TIMEOUT_S, **match: Any
+    ) -> dict[str, Any]:
         """Read frames until one of ``kind`` (matching ``match``) arrives."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -98,13 +100,15 @@ class Counsellor(WsClient):
     @classmethod
     async def open(cls, base_http: str, username: str, password: str) -> Counsellor:
         async with httpx.AsyncClient(base_url=base_http) as http:
-            response = await http.post("/api/login", json={"username": username,
-                                                           "password": password})
+            response = await http.post(
+                "/api/login", json={"username": username, "password": password}
+            )
             response.raise_for_status()
             cookie = response.cookies["helpline_session"]
         ws_url = base_http.replace("http://", "ws://") + "/ws/staff"
-        client = cls(await connect(ws_url, additional_headers={
-            "Cookie": f"helpline_session={cookie}"}))
+        client = cls(
+            await connect(ws_url, additional_headers={"Cookie": f"helpline_session={cookie}"})
+        )
         client.cookie = cookie
         await client.expect("hello")
         return client
@@ -121,7 +125,9 @@ class Counsellor(WsClient):
         await self.expect("assigned", conversation=offer["conversation"])
         return str(offer["conversation"])
 
-    async def say(self, conversation: str, text: str, client_id: str | None = None) -> dict[str, Any]:
+    async def say(
+        self, conversation: str, text: str, client_id: str | None = None
+    ) -> dict[str, Any]:
         cid = client_id or self.next_id("s")
         await self.send({"type": "send", "conversation": conversation, "id": cid, "text": text})
         return await self.expect("ack", id=cid)

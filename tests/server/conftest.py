@@ -43,8 +43,10 @@ class Running:
                 audience={"sv": "test", "da": "test", "en": "test"},
                 languages=overrides.pop("languages", ["sv", "da", "en"]),
                 time_zone="Europe/Stockholm",
-                emergency={"numbers": [{"label": {"en": "Emergency"}, "number": "112"}],
-                           "text": {"sv": "Ring 112", "da": "Ring 112", "en": "Call 112"}},
+                emergency={
+                    "numbers": [{"label": {"en": "Emergency"}, "number": "112"}],
+                    "text": {"sv": "Ring 112", "da": "Ring 112", "en": "Call 112"},
+                },
                 exit_url="https://www.example.org/",
             )
         )
@@ -60,7 +62,9 @@ class Running:
         )
         return member
 
-    async def counsellor(self, line_id: str, capacity: int = 2, clock_in: bool = True) -> Counsellor:
+    async def counsellor(
+        self, line_id: str, capacity: int = 2, clock_in: bool = True
+    ) -> Counsellor:
         member = await self.staff(line_id, capacity=capacity)
         client = await Counsellor.open(self.http, member.username, _PASSWORD)
         if clock_in:
@@ -85,9 +89,15 @@ async def make_server(database_url: str) -> AsyncIterator[ServerFactory]:
         settings = Settings(database_url=database_url, port=port).with_(**overrides)
         services = await open_services(settings)
         app = create_app(settings, services)
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                ws="websockets-sansio", ws_max_size=settings.max_frame_bytes,
-                                lifespan="on")
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            ws="websockets-sansio",
+            ws_max_size=settings.max_frame_bytes,
+            lifespan="on",
+        )
         server = uvicorn.Server(config)
         task = asyncio.create_task(server.serve())
         while not server.started:

@@ -41,7 +41,11 @@ async def test_caller_and_counsellor_exchange_messages(running: Running) -> None
     await caller.has_message(3)
     await counsellor.has_message(2)
     stored = await transcript(running, conv)
-    assert [s[2] for s in stored] == ["hej, jag behöver prata", "Hej, jag finns här. Berätta.", "tack"]
+    assert [s[2] for s in stored] == [
+        "hej, jag behöver prata",
+        "Hej, jag finns här. Berätta.",
+        "tack",
+    ]
     assert seen(caller.messages()) == stored
     assert seen(counsellor.messages()) == stored
 
