@@ -65,6 +65,9 @@ class StaffSession:
         self.conn.start()
         try:
             await self.conn.listen(f"staff:{self.staff.id}")
+            if self.staff.is_supervisor:
+                # Risk and staffing alerts for whoever supervises the shift.
+                await self.conn.listen("supervisors")
             self.presence = await self.hub.staff_connected(self.staff, self.conn)
             await self.hello()
             while not self.conn.closed.is_set():
