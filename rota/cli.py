@@ -30,6 +30,18 @@ DEFAULT_EXPORT_DAYS = 90
 
 StoreRota = Callable[[Rota, str], None]
 """Persist a parsed rota; gets the rota and the original YAML text."""
+LoadRota = Callable[[], str | None]
+"""The stored rota's YAML text, or None when nothing was imported."""
+
+
+def _rota_for(args: argparse.Namespace, load: LoadRota | None) -> Rota:
+    """``--file`` if given, else the stored rota, else the demo."""
+    if args.file:
+        return load_rota(args.file)
+    stored = load() if load is not None else None
+    if stored is not None:
+        return parse_rota_yaml(stored)
+    return load_rota(DEMO_ROTA)
 
 
 def load_rota(path: Path | str) -> Rota:
@@ -70,8 +82,8 @@ def _cmd_import(args: argparse.Namespace, store: StoreRota | None) -> int:
     return 0
 
 
-def _cmd_gaps(args: argparse.Namespace) -> int:
-    rota = load_rota(args.file)
+def _cmd_gaps(args: argparse.Namespace, load: LoadRota | None) -> int:
+    rota = _rota_for(args, load)
     now = _now()
     if args.json:
         coverage = compute_coverage(rota, now, now + timedelta(days=args.days))
@@ -87,11 +99,11 @@ def _cmd_gaps(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_export(args: argparse.Namespace) -> int:
+def _cmd_export(args: argparse.Namespace, load: LoadRota | None) -> int:
     if not args.ics:
         print("only --ics export is supported", file=sys.stderr)
         return 2
-    rota = load_rota(args.file)
+    rota = _rota_for(args, load)
     if args.staff not in rota.staff_by_id():
         print(f"unknown staff member {args.staff!r}", file=sys.stderr)
         return 2
@@ -114,6 +126,7 @@ def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     *,
     store: StoreRota | None = None,
+    load: LoadRota | None = None,
 ) -> None:
     """Add ``import``, ``gaps`` and ``export``; each sets ``func(args) -> int``."""
     importer = subparsers.add_parser("import", help="validate (and store) a YAML rota")
@@ -123,16 +136,16 @@ def register(
     gaps = subparsers.add_parser("gaps", help="list staffing gaps ahead")
     gaps.add_argument("--days", type=int, default=14)
     gaps.add_argument("--json", action="store_true", help="machine-readable output")
-    gaps.add_argument("--file", default=str(DEMO_ROTA), help="rota YAML (default: the demo)")
-    gaps.set_defaults(func=_cmd_gaps)
+    gaps.add_argument("--file", help="rota YAML (default: the stored rota, else the demo)")
+    gaps.set_defaults(func=lambda args: _cmd_gaps(args, load))
 
     export = subparsers.add_parser("export", help="export one person's shifts")
     export.add_argument("--ics", action="store_true", help="as an RFC 5545 calendar")
     export.add_argument("--staff", required=True, help="username")
     export.add_argument("--days", type=int, default=DEFAULT_EXPORT_DAYS)
-    export.add_argument("--file", default=str(DEMO_ROTA))
+    export.add_argument("--file", help="rota YAML (default: the stored rota, else the demo)")
     export.add_argument("--output", help="write here instead of stdout")
-    export.set_defaults(func=_cmd_export)
+    export.set_defaults(func=lambda args: _cmd_export(args, load))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

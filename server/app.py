@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,16 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import http_api
+from server import cases, http_api, rota_api, rota_jobs
 from server.bus import make_bus
 from server.caller_ws import caller_endpoint
 from server.config import Settings
+from server.console_routes import console_routes
 from server.embedded_pg import start_embedded
 from server.hub import Hub
 from server.migrate import apply_migrations
+from server.models import Staff
+from server.rota_state import RotaState
 from server.services import Services
 from server.staff_ws import staff_endpoint
 from server.store import Store
@@ -91,6 +95,7 @@ async def open_services(settings: Settings) -> Services:
     bus = await make_bus(settings.redis_url)
     hub = Hub(settings, store, bus)
     services = Services(settings, pool, store, bus, hub, embedded)
+    services.extras["database_url"] = database_url
     return services
 
 
@@ -98,6 +103,20 @@ async def close_services(services: Services) -> None:
     await services.hub.stop()
     await services.bus.close()
     await services.pool.close()
+
+
+async def install_rota(services: Services) -> RotaState:
+    """Load the rota in force and let it decide who may be offered conversations."""
+    state = RotaState()
+    await state.refresh(services.store)
+    services.extras["rota_state"] = state
+    services.extras["rota"] = lambda: state.rota
+
+    def may_take_calls(staff: Staff, now: float) -> bool:
+        return state.may_take_calls(staff.username, datetime.fromtimestamp(now, UTC))
+
+    services.hub.may_take_calls = may_take_calls
+    return state
 
 
 async def _announce_demo(services: Services) -> None:
@@ -121,6 +140,15 @@ async def _announce_demo(services: Services) -> None:
     print("\n".join(lines) + "\n", flush=True)
 
 
+def app_from_env() -> Starlette:
+    """The app for one of several worker processes (``helpline serve --workers N``)."""
+    from server import logs
+
+    settings = Settings.from_env()
+    logs.configure(settings.dev)
+    return create_app(settings)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     """Build the app; pass ``services`` to share already-open ones (tests)."""
 
@@ -134,10 +162,13 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         install_risk_hook(running)
         if settings.demo:
             await _announce_demo(running)
+        rota_state = await install_rota(running)
         await running.hub.start()
+        rota_task = rota_jobs.start(running, rota_state)
         try:
             yield
         finally:
+            await rota_jobs.stop(rota_task)
             if own:
                 await close_services(running)
             else:
@@ -165,6 +196,26 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         Route("/api/lines/{line_id}", http_api.public_line),
         Route("/staff", lambda _r: RedirectResponse("/staff/")),
         Route("/widget.js", widget_js),
+        Route("/api/cases", cases.create_case, methods=["POST"]),
+        Route("/api/cases/lookup", cases.lookup_case, methods=["POST"]),
+        Route("/api/cases/reply", cases.reply_case, methods=["POST"]),
+        Route("/api/staff/cases", cases.staff_cases),
+        Route("/api/staff/cases/{case_id}/answer", cases.staff_answer, methods=["POST"]),
+        Route("/api/rating", cases.rate_conversation, methods=["POST"]),
+        Route("/api/rota", rota_api.import_rota, methods=["POST"]),
+        Route("/api/rota/coverage", rota_api.coverage),
+        Route("/api/rota/me.ics", rota_api.my_calendar),
+        Route("/api/rota/me", rota_api.my_status),
+        Route("/api/rota/clock-ins", rota_api.request_clock_in, methods=["POST"]),
+        Route(
+            "/api/rota/clock-ins/{clock_in_id}/approve", rota_api.approve_clock_in, methods=["POST"]
+        ),
+        Route("/api/rota/requests", rota_api.create_request, methods=["POST"]),
+        Route("/api/rota/requests", rota_api.list_requests, methods=["GET"]),
+        Route("/api/rota/requests/{request_id}", rota_api.decide_request, methods=["POST"]),
+        Route("/api/rota/demand", rota_api.demand),
+        # Counsellor console and supervisor monitor (docs/console.md).
+        *console_routes(),
         WebSocketRoute("/ws/caller", caller_endpoint),
         WebSocketRoute("/ws/staff", staff_endpoint),
         Mount("/", StaticFiles(directory=static, html=True)),

@@ -6,8 +6,11 @@ conversation token; we never read or keep the client's address or user agent.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -19,6 +22,7 @@ from server.connection import Connection
 from server.errors import STORE_DOWN
 from server.models import Conversation, ConversationState, Sender, StoredMessage
 from server.ratelimit import TokenBucket
+from server.risk import CONTEXT_MESSAGES
 from server.services import Services
 from server.store import ConversationClosed, UnknownConversation, new_token
 
@@ -26,6 +30,8 @@ log = structlog.get_logger(__name__)
 
 # RFC 6455 close code 1008: policy violation (a foreign Origin).
 CLOSE_POLICY = 1008
+# On disconnect, queued risk assessments get this long to finish.
+ASSESS_DRAIN_S = 5.0
 
 
 async def caller_endpoint(ws: WebSocket) -> None:
@@ -44,15 +50,25 @@ class CallerSession:
         self.services = services
         self.settings = services.settings
         self.store = services.store
-        self.conn = Connection(ws, services.store, services.bus, viewer="caller")
+        self.conn = Connection(
+            ws, services.store, services.bus, "caller", services.settings.outbox_limit
+        )
         self.conversation: Conversation | None = None
         self.bucket = TokenBucket(
             self.settings.frame_rate_per_s, 2 * self.settings.frame_rate_per_s
         )
+        # Triage runs beside the receive loop, in message order, so that a
+        # caller's next message is never held up behind the last one's scoring.
+        self._assess_queue: asyncio.Queue[StoredMessage | None] = asyncio.Queue()
+        # The caller's last few messages: the context triage reads them in.
+        self.recent_texts: deque[str] = deque(maxlen=CONTEXT_MESSAGES)
+        self._assessor: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         self.conn.start()
+        self._assessor = asyncio.create_task(self._assess_loop())
         try:
+            await self.conn.listen("service")
             while not self.conn.closed.is_set():
                 message = await self.ws.receive()
                 if message["type"] == "websocket.disconnect":
@@ -65,6 +81,7 @@ class CallerSession:
             pass
         finally:
             await self.conn.stop()
+            await self._finish_assessments()
             await self._disconnected()
 
     async def handle(self, raw: str | bytes) -> None:
@@ -122,6 +139,16 @@ class CallerSession:
             raise p.ProtocolError(
                 p.UNSUPPORTED_LANGUAGE, f"this line speaks {', '.join(line.languages)}"
             )
+        rota_state = self.services.extras.get("rota_state")
+        if rota_state is not None and not rota_state.line_open(line.id, datetime.now(UTC)):
+            raise p.ProtocolError(
+                p.LINE_CLOSED,
+                "the line is closed now; you can leave a question and come back for the answer",
+                detail={
+                    "opening_hours": rota_state.opening_hours(line.id),
+                    "emergency": line.emergency,
+                },
+            )
         token = frame.get("token") or new_token()
         conv, created = await self.store.start_conversation(line.id, frame["lang"], token)
         if not conv.state.is_open:
@@ -170,6 +197,9 @@ class CallerSession:
             }
         )
         await self.conn.follow(conv.id, last_seen, catch_up=True)
+        self.recent_texts.extend(
+            await self.store.caller_texts_before(conv.id, conv.last_seq + 1, CONTEXT_MESSAGES)
+        )
         await self.services.bus.publish(
             f"conv:{conv.id}",
             {"type": "caller_reconnected", "conversation": str(conv.id), "audience": "staff"},
@@ -197,9 +227,30 @@ class CallerSession:
             await self.after_caller_message(stored)
 
     async def after_caller_message(self, stored: StoredMessage) -> None:
+        self._assess_queue.put_nowait(stored)
+
+    async def _assess_loop(self) -> None:
         hook = self.services.extras.get("on_caller_message")
-        if hook is not None:
-            await hook(self.conversation, stored)
+        conversation = None
+        while (stored := await self._assess_queue.get()) is not None:
+            conversation = self.conversation or conversation
+            if hook is not None and conversation is not None:
+                context = tuple(self.recent_texts)
+                self.recent_texts.append(stored.body)
+                try:
+                    await hook(conversation, stored, context)
+                except Exception:
+                    log.exception("assessment_failed", seq=stored.seq)
+
+    async def _finish_assessments(self) -> None:
+        """Assess what the caller sent before leaving; a dead process loses only these."""
+        if self._assessor is None:
+            return
+        self._assess_queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(self._assessor, ASSESS_DRAIN_S)
+        except TimeoutError:
+            log.warning("assessments_unfinished")
 
     async def end(self) -> None:
         assert self.conversation is not None

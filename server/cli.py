@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
+from rota.cli import register as register_rota
 from server.config import Settings
+from server.store import Store
+from triage.cli import register as register_triage
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -25,11 +29,34 @@ def _serve(args: argparse.Namespace) -> int:
         changes["data_dir"] = Path(args.data_dir)
     settings = settings.with_(**changes)
     logs.configure(settings.dev)
-    app = create_app(settings)
+    workers = max(1, args.workers)
+    options = dict(host=settings.host, port=settings.port)
+    if workers == 1:
+        app: object = create_app(settings)
+    else:
+        if not (settings.database_url and settings.redis_url):
+            print(
+                "--workers needs DATABASE_URL and REDIS_URL: the in-process bus and the "
+                "embedded PostgreSQL serve one process only",
+                file=sys.stderr,
+            )
+            return 2
+        if settings.demo:
+            _create_demo_once(settings)
+        # Workers are separate processes: they read their settings from the environment.
+        os.environ.update(
+            {
+                "HELPLINE_HOST": settings.host,
+                "HELPLINE_PORT": str(settings.port),
+                "HELPLINE_DEMO": "0",
+            }
+        )
+        app = "server.app:app_from_env"
+        options["workers"] = workers
     uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
+        app,  # type: ignore[arg-type]
+        factory=workers > 1,
+        **options,  # type: ignore[arg-type]
         ws="websockets-sansio",
         ws_max_size=settings.max_frame_bytes,
         log_config=None,
@@ -48,33 +75,83 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--data-dir", help="where the embedded PostgreSQL keeps its data")
     serve.add_argument("--no-demo", action="store_true", help="do not create the demo lines/staff")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes on one port (needs DATABASE_URL and REDIS_URL)",
+    )
     serve.set_defaults(func=_serve)
-    try:
-        from triage.cli import register as register_triage
-    except ImportError:
-        pass
-    else:
-        register_triage(
-            sub.add_parser("triage", help="score and evaluate risk").add_subparsers(
-                dest="triage_command", required=True
-            )
+    register_triage(
+        sub.add_parser("triage", help="score and evaluate risk (docs/triage.md)").add_subparsers(
+            dest="triage_command", required=True
         )
-    try:
-        from rota.cli import register as register_rota
-    except ImportError:
-        pass
-    else:
-        register_rota(
-            sub.add_parser("rota", help="shifts, coverage, gaps").add_subparsers(
-                dest="rota_command", required=True
-            )
-        )
+    )
+    bench = sub.add_parser("bench", help="measure speed goals (docs/benchmarks.md)")
+    bench.add_argument(
+        "--only",
+        default="triage,rota,matching,chat",
+        help="comma-separated: triage, rota, matching, chat",
+    )
+    bench.add_argument("--quick", action="store_true", help="smaller, faster runs")
+    bench.set_defaults(func=_bench)
+    rota_parser = sub.add_parser("rota", help="shifts, coverage, gaps (docs/rota.md)")
+    rota_parser.add_argument("--data-dir", help="the embedded PostgreSQL's folder")
+    register_rota(
+        rota_parser.add_subparsers(dest="rota_command", required=True),
+        store=lambda _rota, text: _store_rota(text),
+        load=_load_rota,
+    )
     return parser
+
+
+def _create_demo_once(settings: Settings) -> None:
+    from server.cli_db import with_store
+    from server.demo import ensure_demo
+
+    passwords = with_store(lambda store: ensure_demo(store, settings.default_capacity))
+    for username, password in passwords.items():
+        print(f"    {username:<12} {password}")
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import json
+
+    from server.bench import run
+
+    only = {part.strip() for part in args.only.split(",") if part.strip()}
+    results = run(only, args.quick, Settings.from_env().database_url)
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+def _data_dir() -> Path | None:
+    raw = os.environ.get("HELPLINE_CLI_DATA_DIR")
+    return Path(raw) if raw else None
+
+
+def _store_rota(text: str) -> None:
+    from server.cli_db import with_store
+
+    document = with_store(lambda store: store.save_rota(text, None), _data_dir())
+    print(f"stored as rota document {document}; running servers pick it up within a minute")
+
+
+def _load_rota() -> str | None:
+    from server.cli_db import with_store
+
+    async def load(store: Store) -> str | None:
+        current = await store.current_rota_source()
+        return current[1] if current else None
+
+    return with_store(load, _data_dir())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "rota" and args.data_dir:
+        os.environ["HELPLINE_CLI_DATA_DIR"] = args.data_dir
     result = args.func(args)
     return int(result or 0)
 

@@ -71,8 +71,19 @@ class Settings:
     login_lockout_s: float = 15 * 60.0
     retention_days: int = 90
     drain_s: float = 10.0
+    # Frames queued for one socket before it counts as stalled and is cut off
+    # (it resumes from PostgreSQL when it reconnects).
+    outbox_limit: int = 1000
     # Create the demo lines and staff on a fresh database (the `serve` default).
     demo: bool = False
+    # Alert e-mail; with no host, alerts are shown live but not e-mailed.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "helpline@localhost"
+    # Also e-mailed for every alert, besides supervisors with an address.
+    alert_emails: tuple[str, ...] = ()
+    # The semantic triage layer is not built; rules alone meet the targets.
+    triage_enabled: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +112,14 @@ class Settings:
             frame_rate_per_s=_float(e, "HELPLINE_FRAME_RATE_PER_S", 10.0),
             retention_days=_int(e, "HELPLINE_RETENTION_DAYS", 90),
             drain_s=_float(e, "HELPLINE_DRAIN_S", 10.0),
+            smtp_host=e.get("HELPLINE_SMTP_HOST") or None,
+            smtp_port=_int(e, "HELPLINE_SMTP_PORT", 25),
+            smtp_from=e.get("HELPLINE_SMTP_FROM", "helpline@localhost"),
+            alert_emails=tuple(
+                a.strip() for a in e.get("HELPLINE_ALERT_EMAILS", "").split(",") if a.strip()
+            ),
+            triage_enabled=e.get("HELPLINE_TRIAGE", "on") != "off",
+            demo=e.get("HELPLINE_DEMO", "0") == "1",
         )
 
     def with_(self, **changes: object) -> Settings:

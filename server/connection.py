@@ -31,7 +31,9 @@ CLOSE_TOO_SLOW = 1013
 
 
 class Connection:
-    def __init__(self, ws: WebSocket, store: Store, bus: Bus, viewer: str) -> None:
+    def __init__(
+        self, ws: WebSocket, store: Store, bus: Bus, viewer: str, outbox_limit: int = OUTBOX_LIMIT
+    ) -> None:
         self.ws = ws
         self.store = store
         self.bus = bus
@@ -40,7 +42,7 @@ class Connection:
         # Lets a publisher skip the socket an event came from (typing echoes).
         self.cid = secrets.token_hex(8)
         self.last_seq: dict[uuid.UUID, int] = {}
-        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(OUTBOX_LIMIT)
+        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(outbox_limit)
         self._unsubscribe: dict[str, Unsubscribe] = {}
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
@@ -135,6 +137,11 @@ class Connection:
         return out
 
     async def _close(self, code: int) -> None:
+        # Stop fanning out to this socket at once; the close frame itself can
+        # only leave once the client reads again, which is up to it.
+        for unsubscribe in self._unsubscribe.values():
+            await unsubscribe()
+        self._unsubscribe.clear()
         with contextlib.suppress(Exception):
             if self.ws.application_state == WebSocketState.CONNECTED:
                 await self.ws.close(code)

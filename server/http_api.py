@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -15,7 +16,7 @@ from server.auth import (
     staff_from_cookie,
     verify_password,
 )
-from server.models import Staff
+from server.models import Line, Staff
 from server.services import Services
 
 log = structlog.get_logger(__name__)
@@ -44,7 +45,9 @@ async def readyz(request: Request) -> Response:
         await _services(request).store.ping()
     except Exception:  # any failure means not ready, whatever its kind
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+    bus_ok = getattr(_services(request).bus, "healthy", True)
+    # A process without Redis still serves its own sockets: degraded, yet ready.
+    return JSONResponse({"status": "ok", "database": "ok", "bus": "ok" if bus_ok else "degraded"})
 
 
 async def _json_body(request: Request, limit: int = 8192) -> dict[str, Any] | None:
@@ -131,12 +134,24 @@ async def logout(request: Request) -> Response:
 
 
 async def public_line(request: Request) -> Response:
-    line = await _services(request).store.get_line(request.path_params["line_id"])
+    services = _services(request)
+    line = await services.store.get_line(request.path_params["line_id"])
     if line is None:
         return error(404, "unknown_line", "no such line")
-    return JSONResponse(line.public())
+    return JSONResponse(_with_hours(services, line))
 
 
 async def public_lines(request: Request) -> Response:
-    lines = await _services(request).store.list_lines()
-    return JSONResponse({"lines": [line.public() for line in lines]})
+    services = _services(request)
+    lines = await services.store.list_lines()
+    return JSONResponse({"lines": [_with_hours(services, line) for line in lines]})
+
+
+def _with_hours(services: Services, line: Line) -> dict[str, Any]:
+    """A line's public info plus whether it is open now and its opening hours."""
+    info = line.public()
+    state = services.extras.get("rota_state")
+    if state is not None:
+        info["open_now"] = state.line_open(line.id, datetime.now(UTC))
+        info["opening_hours"] = state.opening_hours(line.id)
+    return info

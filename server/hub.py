@@ -54,6 +54,8 @@ class Presence:
     idle_since: float = 0.0
     held: dict[uuid.UUID, RiskTier] = field(default_factory=dict)
     gone_since: float | None = None
+    # Set once the counsellor was told their shift ended while holding chats.
+    warned_shift_over: bool = False
 
 
 @dataclass
@@ -71,11 +73,14 @@ class Hub:
         store: Store,
         bus: Bus,
         clock: Callable[[], float] = time.time,
+        may_take_calls: Callable[[Staff, float], bool] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.bus = bus
         self.clock = clock
+        # The rota's say on who may be offered conversations (None: clock-in suffices).
+        self.may_take_calls = may_take_calls
         self.policy = MatchPolicy(
             weights=settings.risk_weights.by_tier,
             decline_cooldown_s=settings.decline_cooldown_s,
@@ -159,6 +164,7 @@ class Hub:
             WaitingConversation(str(c.id), c.line_id, c.risk_tier, c.queued_at.timestamp())
             for c in queued
         ]
+        await self._warn_shift_over(now)
         counsellors = self._counsellor_states()
         pending_by_conv = {str(k): v.staff_id for k, v in self.pending.items()}
         by_id = {str(c.id): c for c in queued}
@@ -170,7 +176,29 @@ class Hub:
         await self._publish_queue_positions(waiting, queued, now)
         self._prune(now, queued_ids)
 
+    def _scheduled(self, presence: Presence, now: float) -> bool:
+        return self.may_take_calls is None or self.may_take_calls(presence.staff, now)
+
+    async def _warn_shift_over(self, now: float) -> None:
+        """A shift ended while the counsellor holds chats: they keep them, and are told."""
+        for p in self.presence.values():
+            over = p.on_shift and not self._scheduled(p, now)
+            if over and p.held and not p.warned_shift_over:
+                p.warned_shift_over = True
+                await self.bus.publish(
+                    f"staff:{p.staff.id}",
+                    {
+                        "type": "shift_ended",
+                        "open_conversations": [str(c) for c in p.held],
+                        "message": "Your shift has ended: no new offers. Wrap up or transfer "
+                        "your open conversations.",
+                    },
+                )
+            elif not over:
+                p.warned_shift_over = False
+
     def _counsellor_states(self) -> list[CounsellorState]:
+        now = self.clock()
         states = []
         for p in self.presence.values():
             load = sum(self.policy.weight(t, p.staff.capacity) for t in p.held.values())
@@ -183,7 +211,7 @@ class Hub:
                 CounsellorState(
                     id=p.staff.id,
                     line_ids=frozenset(p.staff.line_ids),
-                    on_shift=p.on_shift,
+                    on_shift=p.on_shift and self._scheduled(p, now),
                     available=p.availability == "available" and bool(p.sockets),
                     capacity=p.staff.capacity,
                     load=load,
@@ -372,3 +400,35 @@ class Hub:
             if conv_id in presence.held:
                 presence.held[conv_id] = max(presence.held[conv_id], tier)
         self.kick()
+
+    # -- supervision and transfer (docs/console.md) -------------------------------
+    # Added for the console and monitor; they only touch presence bookkeeping.
+
+    async def handed_over(
+        self, conv_id: uuid.UUID, from_staff_id: int | None, to_staff_id: int, tier: RiskTier
+    ) -> None:
+        """A conversation moved between staff (transfer or take-over): move its load."""
+        if from_staff_id is not None and from_staff_id != to_staff_id:
+            previous = self.presence.get(from_staff_id)
+            freed = previous is not None and previous.held.pop(conv_id, None) is not None
+            if previous is not None and freed and not previous.held:
+                previous.idle_since = self.clock()
+        receiver = self.presence.get(to_staff_id)
+        if receiver is not None:
+            receiver.held[conv_id] = tier
+        await self.announce()
+
+    def set_tier(self, conv_id: uuid.UUID, tier: RiskTier) -> None:
+        """A counsellor re-assessed the tier (possibly lower): weigh the load by it."""
+        offer = self.pending.get(conv_id)
+        if offer is not None:
+            offer.tier = tier
+        for presence in self.presence.values():
+            if conv_id in presence.held:
+                presence.held[conv_id] = tier
+        self.kick()
+
+    def sockets_of(self, staff_id: int) -> list[Connection]:
+        """This process's open sockets of one staff member."""
+        presence = self.presence.get(staff_id)
+        return list(presence.sockets) if presence is not None else []

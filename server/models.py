@@ -8,21 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-
-class RiskTier(enum.IntEnum):
-    NONE = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    IMMINENT = 4
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
-
-    @classmethod
-    def from_label(cls, label: str) -> RiskTier:
-        return cls[label.upper()]
+# The one tier type, shared with the triage engine.
+from triage.model import RiskTier as RiskTier
 
 
 class ConversationState(enum.StrEnum):

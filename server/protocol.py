@@ -30,8 +30,37 @@ FORBIDDEN: Final = "forbidden"
 NOT_ON_SHIFT: Final = "not_on_shift"
 OFFER_GONE: Final = "offer_gone"
 STORE_UNAVAILABLE: Final = "store_unavailable"
+LINE_CLOSED: Final = "line_closed"
+# Console and supervision (docs/console.md).
+TRANSFER_REFUSED: Final = "transfer_refused"
+UNKNOWN_ALERT: Final = "unknown_alert"
 
 CALLER_TYPES: Final = frozenset({"start", "resume", "send", "typing", "end", "ping"})
+# Console and supervision frames (docs/console.md); validated in ``_validate_console``.
+CONSOLE_TYPES: Final = frozenset(
+    {
+        "reassess",
+        "note",
+        "transfer",
+        "help",
+        "whisper",
+        "monitor",
+        "join",
+        "leave",
+        "take_over",
+        "ack_alert",
+    }
+)
+# Frames whose subject is one conversation.
+_CONVERSATION_FRAMES: Final = frozenset(
+    {"reassess", "note", "transfer", "help", "whisper", "join", "leave", "take_over"}
+)
+TIERS: Final = ("none", "low", "medium", "high", "imminent")
+OUTCOMES: Final = ("advice_given", "referred", "appointment_booked", "emergency_services")
+# Staff-only texts (notes, whispers, reasons) are bounded like messages.
+_REASON_CHARS: Final = 500
+_TOPIC_ID = re.compile(r"^[a-z0-9_-]{1,40}$")
+_LINE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 STAFF_TYPES: Final = frozenset(
     {
         "availability",
@@ -45,6 +74,8 @@ STAFF_TYPES: Final = frozenset(
         "sync",
         "ping",
     }
+    # Console and supervision frames (docs/console.md).
+    | CONSOLE_TYPES
 )
 ALL_TYPES: Final = CALLER_TYPES | STAFF_TYPES
 
@@ -62,11 +93,15 @@ class ProtocolError(Exception):
     code: str
     message: str
     ref: str | None = None
+    # Extra fields for the client, e.g. a closed line's opening hours.
+    detail: dict[str, Any] | None = None
 
     def frame(self) -> dict[str, Any]:
         out: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
         if self.ref is not None:
             out["ref"] = self.ref
+        if self.detail:
+            out.update(self.detail)
         return out
 
 
@@ -131,6 +166,68 @@ def _validate(kind: str, frame: dict[str, Any], max_text_chars: int, ref: str | 
             raise ProtocolError(BAD_FRAME, "'conversation' must be a conversation id", ref)
     if kind == "sync":
         _nonneg_int(frame, "last_seq", ref)
+    if kind == "end":
+        _validate_wrap_up(frame, ref)
+    if kind in CONSOLE_TYPES:
+        _validate_console(kind, frame, max_text_chars, ref)
+
+
+def _validate_wrap_up(frame: dict[str, Any], ref: str | None) -> None:
+    """``end`` may carry the wrap-up: topics, outcome, the counsellor's risk tier."""
+    topics = frame.get("topics", [])
+    if not isinstance(topics, list) or len(topics) > 20:
+        raise ProtocolError(BAD_FRAME, "'topics' must be a list of topic ids", ref)
+    for topic in topics:
+        if not isinstance(topic, str) or not _TOPIC_ID.match(topic):
+            raise ProtocolError(BAD_FRAME, "'topics' must be a list of topic ids", ref)
+    outcome = frame.get("outcome")
+    # Older clients send a free-form outcome; only the console's fields are strict.
+    if "topics" in frame and outcome is not None and outcome not in OUTCOMES:
+        raise ProtocolError(BAD_FRAME, f"'outcome' must be one of {', '.join(OUTCOMES)}", ref)
+    tier = frame.get("risk_tier")
+    if tier is not None and tier not in TIERS:
+        raise ProtocolError(BAD_FRAME, f"'risk_tier' must be one of {', '.join(TIERS)}", ref)
+
+
+def _staff_text(frame: dict[str, Any], key: str, limit: int, ref: str | None) -> None:
+    value = frame.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ProtocolError(BAD_FRAME, f"'{key}' must be a non-empty string", ref)
+    if len(value) > limit:
+        raise ProtocolError(TOO_LARGE, f"'{key}' is over {limit} characters", ref)
+
+
+def _validate_console(
+    kind: str, frame: dict[str, Any], max_text_chars: int, ref: str | None
+) -> None:
+    if kind in _CONVERSATION_FRAMES:
+        conv = frame.get("conversation")
+        if not isinstance(conv, str) or not _CONVERSATION_ID.match(conv):
+            raise ProtocolError(BAD_FRAME, "'conversation' must be a conversation id", ref)
+    if kind == "reassess":
+        if frame.get("tier") not in TIERS:
+            raise ProtocolError(BAD_FRAME, f"'tier' must be one of {', '.join(TIERS)}", ref)
+        _staff_text(frame, "reason", _REASON_CHARS, ref)
+    elif kind in {"note", "whisper"}:
+        _staff_text(frame, "text", max_text_chars, ref)
+    elif kind == "help":
+        if "text" in frame:
+            _staff_text(frame, "text", _REASON_CHARS, ref)
+    elif kind == "transfer":
+        to_staff, to_line = frame.get("to_staff"), frame.get("to_line")
+        staff_ok = isinstance(to_staff, int) and not isinstance(to_staff, bool) and to_staff > 0
+        line_ok = isinstance(to_line, str) and bool(_LINE_ID.match(to_line))
+        if staff_ok == line_ok:
+            raise ProtocolError(
+                BAD_FRAME, "'transfer' needs either 'to_staff' (an id) or 'to_line'", ref
+            )
+    elif kind == "monitor":
+        if not isinstance(frame.get("on"), bool):
+            raise ProtocolError(BAD_FRAME, "'on' must be true or false", ref)
+    elif kind == "ack_alert":
+        alert = frame.get("alert")
+        if not isinstance(alert, str) or not _CONVERSATION_ID.match(alert):
+            raise ProtocolError(BAD_FRAME, "'alert' must be an alert id", ref)
 
 
 def _nonneg_int(frame: dict[str, Any], key: str, ref: str | None) -> int:

@@ -1,10 +1,118 @@
-"""Triage in the hub: assess every caller message as it is stored (docs/triage.md)."""
+"""Triage in the hub: every caller message is assessed as it is stored (docs/triage.md).
+
+The conversation's tier is the highest seen (it only drops by a counsellor's
+audited re-assessment). Counsellors get the evidence; at high or imminent the
+conversation jumps the queue, the caller at once sees the line's emergency
+text and numbers, and supervisors get a live alert and an e-mail.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import structlog
+
+from server.alerts import raise_alert
+from server.errors import STORE_DOWN
+from server.models import Conversation, RiskTier, StoredMessage
 from server.services import Services
+from triage.engine import Engine, default_engine
+
+log = structlog.get_logger(__name__)
+
+# Earlier caller messages the engine sees as context (its evaluation format
+# uses up to three).
+CONTEXT_MESSAGES = 3
 
 
 def install_risk_hook(services: Services) -> None:
-    """Placeholder until the triage engine is wired: no hook, no assessment."""
-    return None
+    if not services.settings.triage_enabled:
+        return
+    engine = services.extras.get("triage_engine")
+    if engine is None:
+        engine = default_engine()
+        services.extras["triage_engine"] = engine
+
+    async def on_caller_message(
+        conv: Conversation, stored: StoredMessage, context: tuple[str, ...]
+    ) -> None:
+        try:
+            await assess_message(services, engine, conv, stored, context)
+        except STORE_DOWN:
+            # The message itself is stored; its tier is assessed again on the next one.
+            log.warning("risk_assessment_not_stored", seq=stored.seq)
+
+    services.extras["on_caller_message"] = on_caller_message
+
+
+async def assess_message(
+    services: Services,
+    engine: Engine,
+    conv: Conversation,
+    stored: StoredMessage,
+    context: tuple[str, ...],
+) -> None:
+    """Assess one caller message given up to three earlier ones (oldest first)."""
+    assessment = engine.assess(stored.body, conv.lang, context)
+    if not assessment.evidence:
+        return
+    evidence = [e.to_json() for e in assessment.evidence if e.source is None]
+    previous, now = await services.store.record_assessment(
+        conv.id, stored.seq, assessment.tier, assessment.score, assessment.categories, evidence
+    )
+    log.info(
+        "message_assessed",
+        seq=stored.seq,
+        tier=assessment.tier.label,
+        conversation_tier=now.label,
+        rules=list(assessment.rules_fired)[:10],
+    )
+    await services.bus.publish(
+        f"conv:{conv.id}",
+        {
+            "type": "risk",
+            "audience": "staff",
+            "conversation": str(conv.id),
+            "seq": stored.seq,
+            "tier": now.label,
+            "previous_tier": previous.label,
+            "message_tier": assessment.tier.label,
+            "score": round(assessment.score, 3),
+            "categories": list(assessment.categories),
+            "reasons": list(assessment.reasons),
+            "evidence": evidence,
+        },
+    )
+    if now > previous:
+        services.hub.raise_tier(conv.id, now)
+    if now >= RiskTier.HIGH > previous:
+        await _escalate(services, conv, now, assessment.categories)
+
+
+async def _escalate(
+    services: Services, conv: Conversation, tier: RiskTier, categories: tuple[str, ...]
+) -> None:
+    line = await services.store.get_line(conv.line_id)
+    emergency: dict[str, Any] = line.emergency if line else {}
+    await services.bus.publish(
+        f"conv:{conv.id}",
+        {
+            "type": "emergency",
+            "conversation": str(conv.id),
+            "tier_alert": True,
+            "text": emergency.get("text", {}),
+            "numbers": emergency.get("numbers", []),
+        },
+    )
+    # Categories, not the engine's reasons: those quote the caller's words,
+    # which must not travel by e-mail.
+    why = ", ".join(c.replace("_", " ") for c in categories) or "risk signals"
+    await raise_alert(
+        services,
+        key=f"risk:{conv.id}:{tier.label}",
+        kind="risk",
+        reason=f"A caller on {conv.line_id} is assessed {tier.label}: {why}",
+        line_id=conv.line_id,
+        conversation_id=conv.id,
+        tier=tier.label,
+    )

@@ -7,6 +7,7 @@ and the conversations this staff member is part of.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from server import console_actions, supervision
 from server import protocol as p
 from server.auth import origin_allowed, staff_from_cookie
 from server.caller_ws import CLOSE_POLICY, _ref
@@ -21,6 +23,7 @@ from server.connection import Connection
 from server.errors import STORE_DOWN
 from server.hub import Presence
 from server.models import Conversation, ConversationState, Sender, Staff
+from server.monitor_snapshot import push_snapshots, stop_task
 from server.ratelimit import TokenBucket
 from server.services import Services
 from server.store import ConversationClosed, UnknownConversation
@@ -56,6 +59,8 @@ class StaffSession:
         self.staff = staff
         self.conn = Connection(ws, services.store, services.bus, viewer="staff")
         self.presence: Presence | None = None
+        # Pushes monitor snapshots while a supervisor has the monitor open.
+        self.monitor_task: asyncio.Task[None] | None = None
         self.bucket = TokenBucket(
             self.settings.frame_rate_per_s, 2 * self.settings.frame_rate_per_s
         )
@@ -81,6 +86,7 @@ class StaffSession:
         except WebSocketDisconnect:
             pass
         finally:
+            await stop_task(self.monitor_task)
             await self.conn.stop()
             await self.hub.staff_disconnected(self.staff.id, self.conn)
             structlog.contextvars.unbind_contextvars("staff_id")
@@ -140,6 +146,8 @@ class StaffSession:
             if not await self.hub.decline(self.staff, conv_id):
                 raise p.ProtocolError(p.OFFER_GONE, "no such offer for you", frame["conversation"])
             self.conn.send({"type": "declined", "conversation": str(conv_id)})
+        elif kind in p.CONSOLE_TYPES:
+            await self.console(kind, frame)
         else:
             conv = await self.participant(frame)
             if kind == "send":
@@ -160,13 +168,72 @@ class StaffSession:
             elif kind == "end":
                 await self.end(conv, frame)
 
-    async def participant(self, frame: dict[str, Any]) -> Conversation:
-        """The conversation named in the frame, if this staff member holds it."""
+    async def console(self, kind: str, frame: dict[str, Any]) -> None:
+        """Console and supervision frames (docs/console.md); each checks role and holding."""
+        services, staff = self.services, self.staff
+        if kind == "leave":
+            await self.conn.unfollow(uuid.UUID(frame["conversation"]))
+            self.conn.send({"type": "left", "conversation": frame["conversation"]})
+            return
+        if kind in {"monitor", "join", "take_over", "ack_alert"} and not staff.is_supervisor:
+            raise p.ProtocolError(p.FORBIDDEN, f"'{kind}' is for supervisors", frame.get("id"))
+        if kind == "monitor":
+            await stop_task(self.monitor_task)
+            self.monitor_task = None
+            if frame["on"]:
+                self.monitor_task = asyncio.create_task(push_snapshots(services, self.conn, staff))
+        elif kind == "ack_alert":
+            await supervision.acknowledge(services, staff, frame["alert"])
+        elif kind in {"join", "take_over"}:
+            conv = await self.existing(frame)
+            if kind == "join":
+                await supervision.join(services, staff, self.conn, conv)
+            else:
+                await supervision.take_over(services, staff, self.conn, conv)
+        elif kind in {"reassess", "note", "whisper"}:
+            # The holder, or any supervisor (who may be watching silently).
+            conv = await self.participant(frame, supervisor_too=True)
+            if kind == "reassess":
+                await console_actions.reassess(services, staff, conv, frame)
+            elif kind == "note":
+                await console_actions.note(services, staff, conv, frame)
+            else:
+                if conv.id not in self.conn.last_seq:
+                    await supervision.join(services, staff, self.conn, conv)
+                await console_actions.whisper(services, staff, conv, frame["text"])
+        elif kind == "help":
+            conv = await self.participant(frame)
+            await console_actions.ask_for_help(services, staff, conv, frame)
+            self.conn.send({"type": "help_requested", "conversation": str(conv.id)})
+        elif kind == "transfer":
+            conv = await self.participant(frame)
+            done = await console_actions.transfer(services, staff, conv, frame)
+            assert self.presence is not None
+            for conn in list(self.presence.sockets):
+                conn.send(done)
+                await conn.unfollow(conv.id)
+
+    async def existing(self, frame: dict[str, Any]) -> Conversation:
+        conv = await self.store.get_conversation(uuid.UUID(frame["conversation"]))
+        if conv is None:
+            raise p.ProtocolError(p.NOT_PARTICIPANT, "no such conversation", frame["conversation"])
+        return conv
+
+    async def participant(
+        self, frame: dict[str, Any], supervisor_too: bool = False
+    ) -> Conversation:
+        """The conversation named in the frame, if this staff member holds it.
+
+        With ``supervisor_too`` a supervisor may act on anyone's conversation.
+        """
         raw_id = frame.get("conversation")
         if not isinstance(raw_id, str):
             raise p.ProtocolError(p.BAD_FRAME, "'conversation' is required", frame.get("id"))
         conv = await self.store.get_conversation(uuid.UUID(raw_id))
-        if conv is None or conv.counsellor_id != self.staff.id:
+        allowed = conv is not None and (
+            conv.counsellor_id == self.staff.id or (supervisor_too and self.staff.is_supervisor)
+        )
+        if conv is None or not allowed:
             raise p.ProtocolError(
                 p.NOT_PARTICIPANT,
                 "you are not part of this conversation",
@@ -211,9 +278,7 @@ class StaffSession:
             await self.services.bus.publish(f"conv:{conv.id}", stored.frame())
 
     async def end(self, conv: Conversation, frame: dict[str, Any]) -> None:
-        outcome = frame.get("outcome")
-        reason = outcome[:80] if isinstance(outcome, str) and outcome else "counsellor"
-        ended = await self.store.wrap_up(conv.id, self.staff.id, reason)
+        ended = await console_actions.end_with_wrap_up(self.services, self.staff, conv, frame)
         if ended is None:
             raise p.ProtocolError(
                 p.CONVERSATION_CLOSED, "this conversation has ended", str(conv.id)
@@ -228,15 +293,4 @@ class StaffSession:
         await self.hub.released(self.staff.id, conv.id)
 
 
-def _summary(conv: Conversation) -> dict[str, Any]:
-    return {
-        "conversation": str(conv.id),
-        "line": conv.line_id,
-        "lang": conv.lang,
-        "tier": conv.risk_tier.label,
-        "state": conv.state.value,
-        "last_seq": conv.last_seq,
-        "queued_at": conv.queued_at.isoformat(),
-        "accepted_at": conv.accepted_at.isoformat() if conv.accepted_at else None,
-        "caller_ended": conv.caller_ended_at is not None,
-    }
+_summary = console_actions.summary

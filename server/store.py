@@ -27,6 +27,7 @@ from server.models import (
     StaffRole,
     StoredMessage,
 )
+from server.staff_records import ALERT_COLUMNS, alert_frame, staff_text_frame
 
 
 class ConversationClosed(Exception):
@@ -262,32 +263,18 @@ class Store:
     ) -> StoredMessage:
         """Store a message once; a repeated ``client_id`` returns the first copy.
 
-        The conversation row is locked first so that sequence numbers are gapless
-        and two concurrent sends of one client id cannot both insert.
+        One statement in the common case: it bumps the conversation's sequence
+        number (which row-locks it, so numbers are gapless and ordered) and
+        inserts the message. A concurrent send of the same client id loses on
+        the unique index, rolls back whole (no gap), and reads the winner's copy.
         """
-        async with self.pool.acquire() as conn, conn.transaction():
-            conv = await conn.fetchrow(
-                "SELECT state, caller_ended_at FROM conversations WHERE id = $1 FOR UPDATE",
-                conversation_id,
-            )
-            if conv is None:
-                raise UnknownConversation(str(conversation_id))
-            if client_id is not None:
-                existing = await conn.fetchrow(
-                    "SELECT * FROM messages WHERE conversation_id = $1 AND sender = $2"
-                    " AND client_id = $3",
-                    conversation_id,
-                    sender.value,
-                    client_id,
-                )
-                if existing is not None:
-                    return _message(existing, duplicate=True)
-            if not ConversationState(conv["state"]).is_open or (
-                sender is Sender.CALLER and conv["caller_ended_at"] is not None
-            ):
-                raise ConversationClosed(str(conversation_id))
-            row = await conn.fetchrow(
-                "WITH next AS (UPDATE conversations SET last_seq = last_seq + 1 WHERE id = $1"
+        try:
+            row = await self.pool.fetchrow(
+                "WITH next AS (UPDATE conversations SET last_seq = last_seq + 1"
+                "  WHERE id = $1 AND state IN ('queued', 'active')"
+                "  AND ($2 <> 'caller' OR caller_ended_at IS NULL)"
+                "  AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1"
+                "   AND sender = $2 AND client_id = $4)"
                 "  RETURNING last_seq)"
                 " INSERT INTO messages (conversation_id, seq, sender, staff_id, client_id, body)"
                 " SELECT $1, next.last_seq, $2, $3, $4, $5 FROM next RETURNING *",
@@ -297,8 +284,31 @@ class Store:
                 client_id,
                 body,
             )
-            assert row is not None
+        except asyncpg.UniqueViolationError:
+            row = None
+        if row is not None:
             return _message(row)
+        return await self._why_not_appended(conversation_id, sender, client_id)
+
+    async def _why_not_appended(
+        self, conversation_id: uuid.UUID, sender: Sender, client_id: str | None
+    ) -> StoredMessage:
+        if client_id is not None:
+            existing = await self.pool.fetchrow(
+                "SELECT * FROM messages WHERE conversation_id = $1 AND sender = $2"
+                " AND client_id = $3",
+                conversation_id,
+                sender.value,
+                client_id,
+            )
+            if existing is not None:
+                return _message(existing, duplicate=True)
+        exists = await self.pool.fetchval(
+            "SELECT true FROM conversations WHERE id = $1", conversation_id
+        )
+        if exists is None:
+            raise UnknownConversation(str(conversation_id))
+        raise ConversationClosed(str(conversation_id))
 
     async def messages_after(
         self, conversation_id: uuid.UUID, after_seq: int, limit: int = 1000
@@ -383,15 +393,20 @@ class Store:
         )
         return [_conversation(r) for r in rows]
 
-    async def raise_risk_tier(self, conversation_id: uuid.UUID, tier: RiskTier) -> RiskTier:
-        """Raise (never lower) the conversation's tier; return the tier now in force."""
-        value = await self.pool.fetchval(
-            "UPDATE conversations SET risk_tier = GREATEST(risk_tier, $2) WHERE id = $1"
-            " RETURNING risk_tier",
+    async def raise_risk_tier(
+        self, conversation_id: uuid.UUID, tier: RiskTier
+    ) -> tuple[RiskTier, RiskTier]:
+        """Raise (never lower) the conversation's tier; return (previous, now in force)."""
+        row = await self.pool.fetchrow(
+            "UPDATE conversations c SET risk_tier = GREATEST(c.risk_tier, $2)"
+            " FROM (SELECT id, risk_tier FROM conversations WHERE id = $1 FOR UPDATE) old"
+            " WHERE c.id = old.id RETURNING old.risk_tier AS previous, c.risk_tier AS now",
             conversation_id,
             int(tier),
         )
-        return RiskTier(value)
+        if row is None:
+            raise UnknownConversation(str(conversation_id))
+        return RiskTier(row["previous"]), RiskTier(row["now"])
 
     async def mean_handle_seconds(self, sample: int = 50) -> float | None:
         value = await self.pool.fetchval(
@@ -417,3 +432,459 @@ class Store:
             conversation_id,
             json.dumps(detail or {}),
         )
+
+    # -- triage -------------------------------------------------------------
+
+    async def caller_texts_before(
+        self, conversation_id: uuid.UUID, before_seq: int, limit: int = 3
+    ) -> list[str]:
+        """The caller's last ``limit`` messages before ``before_seq``, oldest first."""
+        rows = await self.pool.fetch(
+            "SELECT body FROM (SELECT seq, body FROM messages WHERE conversation_id = $1"
+            " AND sender = 'caller' AND seq < $2 ORDER BY seq DESC LIMIT $3) recent ORDER BY seq",
+            conversation_id,
+            before_seq,
+            limit,
+        )
+        return [r["body"] for r in rows]
+
+    async def record_assessment(
+        self,
+        conversation_id: uuid.UUID,
+        seq: int,
+        tier: RiskTier,
+        score: float,
+        categories: Sequence[str],
+        evidence: list[dict[str, Any]],
+    ) -> tuple[RiskTier, RiskTier]:
+        """Keep an assessment and raise (never lower) the conversation's tier, in one trip.
+
+        Returns (tier before, tier now in force).
+        """
+        row = await self.pool.fetchrow(
+            "WITH saved AS (INSERT INTO risk_assessments"
+            "  (conversation_id, seq, tier, score, categories, evidence)"
+            "  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING),"
+            " old AS (SELECT risk_tier FROM conversations WHERE id = $1 FOR UPDATE)"
+            " UPDATE conversations c SET risk_tier = GREATEST(c.risk_tier, $3) FROM old"
+            " WHERE c.id = $1 RETURNING old.risk_tier AS previous, c.risk_tier AS now",
+            conversation_id,
+            seq,
+            int(tier),
+            score,
+            list(categories),
+            json.dumps(evidence),
+        )
+        if row is None:
+            raise UnknownConversation(str(conversation_id))
+        return RiskTier(row["previous"]), RiskTier(row["now"])
+
+    async def claim_alert(self, key: str, kind: str) -> bool:
+        """True for exactly one caller per key, across processes: that one sends it."""
+        inserted = await self.pool.fetchval(
+            "INSERT INTO sent_alerts (key, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+            " RETURNING true",
+            key,
+            kind,
+        )
+        return bool(inserted)
+
+    async def supervisor_emails(self, line_id: str | None = None) -> list[str]:
+        rows = await self.pool.fetch(
+            "SELECT email FROM staff WHERE role IN ('supervisor', 'admin') AND email IS NOT NULL"
+            " AND ($1::text IS NULL OR line_ids = '{}' OR $1 = ANY(line_ids)) ORDER BY id",
+            line_id,
+        )
+        return [r["email"] for r in rows]
+
+    async def set_staff_email(self, staff_id: int, email: str | None) -> None:
+        await self.pool.execute("UPDATE staff SET email = $2 WHERE id = $1", staff_id, email)
+
+    # -- rota -----------------------------------------------------------------
+
+    async def save_rota(self, source: str, imported_by: int | None) -> int:
+        value = await self.pool.fetchval(
+            "INSERT INTO rota_documents (source, imported_by) VALUES ($1, $2) RETURNING id",
+            source,
+            imported_by,
+        )
+        return int(value)
+
+    async def current_rota_source(self) -> tuple[int, str] | None:
+        row = await self.pool.fetchrow(
+            "SELECT id, source FROM rota_documents ORDER BY id DESC LIMIT 1"
+        )
+        return (row["id"], row["source"]) if row else None
+
+    async def staff_by_username(self, username: str) -> Staff | None:
+        row = await self.pool.fetchrow("SELECT * FROM staff WHERE username = $1", username)
+        return _staff(row) if row else None
+
+    # -- console and supervision (docs/console.md) --------------------------------
+    # Staff-only material (notes, whispers, alerts, wrap-ups) lives in its own
+    # tables, never in ``messages``: the caller's sequence stays gapless.
+
+    async def insert_alert(
+        self,
+        kind: str,
+        *,
+        line_id: str | None = None,
+        conversation_id: uuid.UUID | None = None,
+        tier: str | None = None,
+        reason: str = "",
+        key: str | None = None,
+        raised_by: int | None = None,
+    ) -> uuid.UUID | None:
+        """Store an alert for supervisors to acknowledge; return its id.
+
+        With a ``key`` the alert is stored once: a repeat (another process, the
+        next periodic check) returns None, so only the first raiser publishes.
+        """
+        value = await self.pool.fetchval(
+            "INSERT INTO alerts (kind, line_id, conversation_id, tier, reason, key, raised_by)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+            kind,
+            line_id,
+            conversation_id,
+            tier,
+            reason[:500],
+            key,
+            raised_by,
+        )
+        return value if isinstance(value, uuid.UUID) else None
+
+    async def alert(self, alert_id: uuid.UUID) -> dict[str, Any] | None:
+        """One alert as the ``alert`` frame supervisors receive."""
+        row = await self.pool.fetchrow(
+            f"SELECT {ALERT_COLUMNS} FROM alerts a WHERE id = $1", alert_id
+        )
+        return alert_frame(row) if row else None
+
+    async def risk_assessments(self, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Stored triage results of a conversation, as ``risk`` frames (for a reload)."""
+        rows = await self.pool.fetch(
+            "SELECT seq, tier, score, categories, evidence FROM risk_assessments"
+            " WHERE conversation_id = $1 ORDER BY seq",
+            conversation_id,
+        )
+        return [
+            {
+                "type": "risk",
+                "conversation": str(conversation_id),
+                "seq": r["seq"],
+                "message_tier": RiskTier(r["tier"]).label,
+                "score": r["score"],
+                "categories": list(r["categories"]),
+                "evidence": json.loads(r["evidence"]),
+            }
+            for r in rows
+        ]
+
+    async def recent_alerts(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Unacknowledged alerts first, then the latest acknowledged ones."""
+        rows = await self.pool.fetch(
+            f"SELECT {ALERT_COLUMNS} FROM alerts a"
+            " WHERE acknowledged_at IS NULL OR acknowledged_at > now() - interval '12 hours'"
+            " ORDER BY acknowledged_at IS NOT NULL, created_at DESC LIMIT $1",
+            limit,
+        )
+        return [alert_frame(r) for r in rows]
+
+    async def acknowledge_alert(self, alert_id: uuid.UUID, staff_id: int) -> dict[str, Any] | None:
+        """Acknowledge once (the first supervisor wins); None for an unknown alert."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE alerts SET acknowledged_by = $2, acknowledged_at = now()"
+                " WHERE id = $1 AND acknowledged_at IS NULL RETURNING id",
+                alert_id,
+                staff_id,
+            )
+            if row is not None:
+                await conn.execute(
+                    "INSERT INTO audit_log (staff_id, action, detail) VALUES ($1, $2, $3)",
+                    staff_id,
+                    "alert_acknowledged",
+                    json.dumps({"alert": str(alert_id)}),
+                )
+            found = await conn.fetchrow(
+                f"SELECT {ALERT_COLUMNS} FROM alerts a WHERE id = $1", alert_id
+            )
+        return alert_frame(found) if found else None
+
+    async def reassess_risk(
+        self, conversation_id: uuid.UUID, tier: RiskTier, staff_id: int, reason: str
+    ) -> tuple[RiskTier, RiskTier] | None:
+        """Set the tier (raise or lower) with an audit row; (previous, new) or None.
+
+        The only way a tier goes down: an explicit, reasoned, audited act.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            previous = await conn.fetchval(
+                "SELECT risk_tier FROM conversations WHERE id = $1 FOR UPDATE", conversation_id
+            )
+            if previous is None:
+                return None
+            await conn.execute(
+                "UPDATE conversations SET risk_tier = $2 WHERE id = $1", conversation_id, int(tier)
+            )
+            await conn.execute(
+                "INSERT INTO audit_log (staff_id, action, conversation_id, detail)"
+                " VALUES ($1, 'risk_reassessed', $2, $3)",
+                staff_id,
+                conversation_id,
+                json.dumps({"from": RiskTier(previous).label, "to": tier.label, "reason": reason}),
+            )
+        return RiskTier(previous), tier
+
+    async def add_note(
+        self, conversation_id: uuid.UUID, staff_id: int, body: str
+    ) -> dict[str, Any]:
+        row = await self.pool.fetchrow(
+            "WITH n AS (INSERT INTO conversation_notes (conversation_id, staff_id, body)"
+            " VALUES ($1, $2, $3) RETURNING *)"
+            " SELECT n.*, s.display_name FROM n JOIN staff s ON s.id = n.staff_id",
+            conversation_id,
+            staff_id,
+            body,
+        )
+        assert row is not None
+        return staff_text_frame(row)
+
+    async def notes(self, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT n.*, s.display_name FROM conversation_notes n JOIN staff s"
+            " ON s.id = n.staff_id WHERE conversation_id = $1 ORDER BY n.id",
+            conversation_id,
+        )
+        return [staff_text_frame(r) for r in rows]
+
+    async def add_whisper(
+        self, conversation_id: uuid.UUID, staff_id: int, body: str
+    ) -> dict[str, Any]:
+        row = await self.pool.fetchrow(
+            "WITH w AS (INSERT INTO whispers (conversation_id, staff_id, body)"
+            " VALUES ($1, $2, $3) RETURNING *)"
+            " SELECT w.*, s.display_name FROM w JOIN staff s ON s.id = w.staff_id",
+            conversation_id,
+            staff_id,
+            body,
+        )
+        assert row is not None
+        return staff_text_frame(row)
+
+    async def whispers(self, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT w.*, s.display_name FROM whispers w JOIN staff s"
+            " ON s.id = w.staff_id WHERE conversation_id = $1 ORDER BY w.id",
+            conversation_id,
+        )
+        return [staff_text_frame(r) for r in rows]
+
+    async def canned_responses(self, line_id: str, lang: str | None = None) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT id, line_id, lang, shortcut, title, body FROM canned_responses"
+            " WHERE line_id = $1 AND ($2::text IS NULL OR lang = $2) ORDER BY lang, shortcut",
+            line_id,
+            lang,
+        )
+        return [dict(r) for r in rows]
+
+    async def canned_response(self, canned_id: int) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow(
+            "SELECT id, line_id, lang, shortcut, title, body FROM canned_responses WHERE id = $1",
+            canned_id,
+        )
+        return dict(row) if row else None
+
+    async def save_canned_response(
+        self,
+        staff_id: int,
+        line_id: str,
+        lang: str,
+        shortcut: str,
+        title: str,
+        body: str,
+        canned_id: int | None = None,
+    ) -> dict[str, Any] | None:
+        """Create (no ``canned_id``) or update; None when the shortcut is taken."""
+        try:
+            if canned_id is None:
+                row = await self.pool.fetchrow(
+                    "INSERT INTO canned_responses (line_id, lang, shortcut, title, body,"
+                    " updated_by) VALUES ($1, $2, $3, $4, $5, $6)"
+                    " RETURNING id, line_id, lang, shortcut, title, body",
+                    line_id,
+                    lang,
+                    shortcut,
+                    title,
+                    body,
+                    staff_id,
+                )
+            else:
+                row = await self.pool.fetchrow(
+                    "UPDATE canned_responses SET line_id = $1, lang = $2, shortcut = $3,"
+                    " title = $4, body = $5, updated_by = $6, updated_at = now() WHERE id = $7"
+                    " RETURNING id, line_id, lang, shortcut, title, body",
+                    line_id,
+                    lang,
+                    shortcut,
+                    title,
+                    body,
+                    staff_id,
+                    canned_id,
+                )
+        except asyncpg.UniqueViolationError:
+            return None
+        return dict(row) if row else None
+
+    async def delete_canned_response(self, canned_id: int) -> bool:
+        deleted = await self.pool.fetchval(
+            "DELETE FROM canned_responses WHERE id = $1 RETURNING id", canned_id
+        )
+        return deleted is not None
+
+    async def referrals(self, line_id: str) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT id, line_id, category, name, description, phone, url FROM referrals"
+            " WHERE line_id = $1 ORDER BY sort, id",
+            line_id,
+        )
+        return [
+            {**dict(r), "name": json.loads(r["name"]), "description": json.loads(r["description"])}
+            for r in rows
+        ]
+
+    async def add_referral(
+        self,
+        line_id: str,
+        category: str,
+        name: dict[str, str],
+        description: dict[str, str],
+        phone: str | None,
+        url: str | None,
+        sort: int = 0,
+    ) -> int:
+        value = await self.pool.fetchval(
+            "INSERT INTO referrals (line_id, category, name, description, phone, url, sort)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            line_id,
+            category,
+            json.dumps(name),
+            json.dumps(description),
+            phone,
+            url,
+            sort,
+        )
+        return int(value)
+
+    async def wrap_up_topics(self, line_id: str) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(
+            "SELECT id, label FROM wrap_up_topics WHERE line_id = $1 ORDER BY sort, id", line_id
+        )
+        return [{"id": r["id"], "label": json.loads(r["label"])} for r in rows]
+
+    async def set_wrap_up_topics(self, line_id: str, topics: Sequence[dict[str, Any]]) -> None:
+        """Replace a line's topic categories (past wrap-ups keep their topic ids)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM wrap_up_topics WHERE line_id = $1", line_id)
+            await conn.executemany(
+                "INSERT INTO wrap_up_topics (line_id, id, label, sort) VALUES ($1, $2, $3, $4)",
+                [(line_id, t["id"], json.dumps(t["label"]), n) for n, t in enumerate(topics)],
+            )
+
+    async def wrap_up_with_summary(
+        self,
+        conversation_id: uuid.UUID,
+        staff_id: int,
+        reason: str,
+        topics: Sequence[str],
+        outcome: str | None,
+        risk_tier: RiskTier | None,
+    ) -> Conversation | None:
+        """End an active conversation and keep the counsellor's wrap-up, atomically."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE conversations SET state = 'wrapped_up', ended_at = now(), end_reason = $3"
+                " WHERE id = $1 AND state = 'active' AND counsellor_id = $2"
+                f" RETURNING {_CONV_COLUMNS}",
+                conversation_id,
+                staff_id,
+                reason,
+            )
+            if row is None:
+                return None
+            await conn.execute(
+                "INSERT INTO wrap_ups (conversation_id, staff_id, topics, outcome, risk_tier)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                conversation_id,
+                staff_id,
+                list(topics),
+                outcome,
+                None if risk_tier is None else int(risk_tier),
+            )
+        return _conversation(row)
+
+    async def wrap_up_record(self, conversation_id: uuid.UUID) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow(
+            "SELECT staff_id, topics, outcome, risk_tier, created_at FROM wrap_ups"
+            " WHERE conversation_id = $1",
+            conversation_id,
+        )
+        return dict(row) if row else None
+
+    async def reassign(
+        self, conversation_id: uuid.UUID, to_staff_id: int, from_staff_id: int | None = None
+    ) -> tuple[Conversation, int | None] | None:
+        """Give an active conversation to ``to_staff_id``; (conversation, previous holder).
+
+        With ``from_staff_id`` only if that person still holds it (a transfer);
+        without, whoever holds it (a supervisor taking over).
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            previous = await conn.fetchrow(
+                "SELECT counsellor_id FROM conversations WHERE id = $1 AND state = 'active'"
+                " FOR UPDATE",
+                conversation_id,
+            )
+            if previous is None or (
+                from_staff_id is not None and previous["counsellor_id"] != from_staff_id
+            ):
+                return None
+            row = await conn.fetchrow(
+                f"UPDATE conversations SET counsellor_id = $2 WHERE id = $1"
+                f" RETURNING {_CONV_COLUMNS}",
+                conversation_id,
+                to_staff_id,
+            )
+        assert row is not None
+        return _conversation(row), previous["counsellor_id"]
+
+    async def requeue(
+        self, conversation_id: uuid.UUID, from_staff_id: int, line_id: str
+    ) -> Conversation | None:
+        """Put an active conversation back in the queue, possibly of another line.
+
+        It keeps its arrival time, so the caller is not sent to the back.
+        """
+        row = await self.pool.fetchrow(
+            "UPDATE conversations SET state = 'queued', counsellor_id = NULL, accepted_at = NULL,"
+            " line_id = $3 WHERE id = $1 AND state = 'active' AND counsellor_id = $2"
+            f" AND caller_ended_at IS NULL RETURNING {_CONV_COLUMNS}",
+            conversation_id,
+            from_staff_id,
+            line_id,
+        )
+        return _conversation(row) if row else None
+
+    async def active_conversations(self) -> list[tuple[Conversation, str | None]]:
+        """Every active conversation with its counsellor's display name."""
+        rows = await self.pool.fetch(
+            f"SELECT {', '.join('c.' + c.strip() for c in _CONV_COLUMNS.split(','))},"
+            " s.display_name FROM conversations c LEFT JOIN staff s ON s.id = c.counsellor_id"
+            " WHERE c.state = 'active' ORDER BY c.risk_tier DESC, c.accepted_at"
+        )
+        return [(_conversation(r), r["display_name"]) for r in rows]
+
+    async def line_settings(self) -> dict[str, dict[str, Any]]:
+        rows = await self.pool.fetch("SELECT id, settings FROM lines ORDER BY id")
+        return {r["id"]: json.loads(r["settings"]) for r in rows}

@@ -98,3 +98,29 @@ def free_port() -> int:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+class CapturedMail:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], str]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        content = envelope.content  # type: ignore[attr-defined]
+        text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content)
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), text))  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, CapturedMail]]:
+    """A real SMTP server (aiosmtpd) on a loopback port, in its own thread."""
+    from aiosmtpd.controller import Controller
+
+    handler = CapturedMail()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, handler
+    controller.stop()

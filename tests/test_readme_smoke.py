@@ -30,8 +30,9 @@ async def test_readme_run_command_serves_a_conversation(tmp_path: Path, repo_roo
     )
     try:
         output = await asyncio.wait_for(asyncio.to_thread(_read_until_ready, proc), 120)
-        passwords = dict(re.findall(r"^\s+(counsellor1|counsellor2|supervisor)\s+(\S+)$",
-                                    output, re.M))
+        passwords = dict(
+            re.findall(r"^\s+(counsellor1|counsellor2|supervisor)\s+(\S+)$", output, re.M)
+        )
         assert set(passwords) == {"supervisor", "counsellor1", "counsellor2"}, output
         assert f"http://127.0.0.1:{port}/staff/" in output
         base = f"http://127.0.0.1:{port}"

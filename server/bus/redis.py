@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 
 import redis.asyncio as aioredis
 import structlog
+from redis.exceptions import RedisError
 
 from server.bus.base import Event, Handler, Unsubscribe
 
@@ -21,6 +23,10 @@ log = structlog.get_logger(__name__)
 
 # Channel names are prefixed so one Redis can serve several deployments.
 PREFIX = "helpline:"
+# Between attempts to read from an unreachable Redis: quick to notice it is
+# back, without spinning.
+RECONNECT_PAUSE_S = 0.5
+SERVICE_CHANNEL = "service"
 
 
 class RedisBus:
@@ -30,12 +36,24 @@ class RedisBus:
         self._handlers: dict[str, list[Handler]] = {}
         self._reader: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self.healthy = True
+        # Told when Redis goes away or comes back, so clients can be told too.
+        self.on_health_change: Callable[[bool], None] | None = None
 
     async def start(self) -> None:
         await self._redis.ping()
 
     async def publish(self, channel: str, event: Event) -> None:
-        await self._redis.publish(PREFIX + channel, json.dumps(event))
+        """Publish through Redis; while Redis is unreachable, deliver in this process only.
+
+        Degraded, not down: sockets on this process keep their live events,
+        and everyone else catches up from PostgreSQL when they reconnect.
+        """
+        try:
+            await self._redis.publish(PREFIX + channel, json.dumps(event))
+        except (RedisError, OSError):
+            self._set_health(False)
+            self._deliver(channel, event)
 
     async def subscribe(self, channel: str, handler: Handler) -> Unsubscribe:
         async with self._lock:
@@ -64,9 +82,11 @@ class RedisBus:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.warning("redis_bus_read_failed")
-                await asyncio.sleep(0.5)
+                self._set_health(False)
+                await asyncio.sleep(RECONNECT_PAUSE_S)
                 continue
+            if not self.healthy:
+                await self._probe()
             if message is None:
                 continue
             channel = message["channel"].decode()[len(PREFIX) :]
@@ -74,8 +94,40 @@ class RedisBus:
                 event = json.loads(message["data"])
             except ValueError:
                 continue
-            for handler in list(self._handlers.get(channel, ())):
-                handler(event)
+            self._deliver(channel, event)
+
+    def _deliver(self, channel: str, event: Event) -> None:
+        for handler in list(self._handlers.get(channel, ())):
+            handler(event)
+
+    async def _probe(self) -> None:
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError):
+            return
+        self._set_health(True)
+
+    def _set_health(self, healthy: bool) -> None:
+        if healthy == self.healthy:
+            return
+        self.healthy = healthy
+        if healthy:
+            log.info("redis_bus_recovered")
+        else:
+            log.warning("redis_bus_unreachable")
+        # Every socket of this process listens on "service" (docs/protocol.md).
+        self._deliver(
+            SERVICE_CHANNEL,
+            {
+                "type": "service",
+                "status": "ok" if healthy else "degraded",
+                "message": ""
+                if healthy
+                else "live updates may be delayed; nothing you send is lost",
+            },
+        )
+        if self.on_health_change is not None:
+            self.on_health_change(healthy)
 
     async def close(self) -> None:
         if self._reader is not None:

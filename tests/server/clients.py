@@ -41,6 +41,15 @@ class WsClient:
             if frame.get("type") == kind and all(frame.get(k) == v for k, v in match.items()):
                 return frame
 
+    async def has_frame(
+        self, kind: str, timeout: float = RECV_TIMEOUT_S, **match: Any
+    ) -> dict[str, Any]:
+        """A frame of ``kind`` matching ``match``, already seen or still coming."""
+        for frame in self.seen:
+            if frame.get("type") == kind and all(frame.get(k) == v for k, v in match.items()):
+                return frame
+        return await self.expect(kind, timeout=timeout, **match)
+
     async def has_message(self, seq: int, timeout: float = RECV_TIMEOUT_S) -> dict[str, Any]:
         """The message with ``seq``, whether it already arrived or is still coming."""
         for frame in self.seen:

@@ -1,0 +1,249 @@
+"""The supervisor's shift monitor: the snapshot pushed over the staff socket.
+
+Design note: docs/console.md ("Shift monitor"). While a supervisor's socket is
+subscribed (frame ``monitor``), the server pushes a ``monitor_snapshot`` every
+``SNAPSHOT_INTERVAL_S``: queues per line with a health light, active
+conversations, staff on shift, rota coverage, alerts. Alerts themselves also
+arrive at once as ``alert`` frames on the ``supervisors`` channel. Each push
+also runs the wait checks (``server.queue_health``) and raises what they find,
+once per key across processes.
+
+Presence (who is on shift, their status and load) is this process's view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+
+from rota.alerts import live_understaffing
+from rota.coverage import compute_coverage
+from rota.model import Rota
+from server.alerts import raise_alert
+from server.connection import Connection
+from server.errors import STORE_DOWN
+from server.models import Staff
+from server.queue_health import Staffing, Thresholds, Waiting, queue_health, wait_alerts
+from server.services import Services
+
+log = structlog.get_logger(__name__)
+
+# Often enough that a new caller shows within a glance, rarely enough that a
+# dozen supervisors cost the database little (five short queries a push).
+SNAPSHOT_INTERVAL_S = 2.0
+# How far ahead the monitor shows rota gaps (the issue asks for a day).
+COVERAGE_HORIZON = timedelta(hours=24)
+# Coverage changes only with the rota or the minute; recomputing it for every
+# push of every supervisor would be waste.
+COVERAGE_CACHE_S = 30.0
+
+
+async def current_rota(services: Services) -> Rota | None:
+    provider = services.extras.get("rota")
+    if provider is None:
+        return None
+    value = provider()
+    if inspect.isawaitable(value):
+        value = await value
+    return value if isinstance(value, Rota) else None
+
+
+def _coverage(services: Services, rota: Rota | None, now: datetime) -> dict[str, Any] | None:
+    if rota is None:
+        return None
+    present = sorted(
+        p.staff.username for p in services.hub.presence.values() if p.sockets and p.on_shift
+    )
+    key = (id(rota), tuple(present))
+    cached: tuple[Any, datetime, dict[str, Any]] | None = services.extras.get(
+        "monitor_coverage_cache"
+    )
+    if (
+        cached is not None
+        and cached[0] == key
+        and (now - cached[1]).total_seconds() < COVERAGE_CACHE_S
+    ):
+        return cached[2]
+    coverage = compute_coverage(rota, now, now + COVERAGE_HORIZON)
+    result: dict[str, Any] = {
+        "start": coverage.start.isoformat(),
+        "end": coverage.end.isoformat(),
+        "gaps": [g.to_dict() for g in coverage.gaps],
+        "now": [a.to_dict() for a in live_understaffing(rota, present, now)],
+    }
+    services.extras["monitor_coverage_cache"] = (key, now, result)
+    return result
+
+
+async def build_snapshot(
+    services: Services, now: datetime | None = None, viewer: Staff | None = None
+) -> dict[str, Any]:
+    """Everything the monitor shows, as one JSON-able ``monitor_snapshot`` frame.
+
+    With a ``viewer``, only the lines they serve (a supervisor with no lines
+    listed serves every line, as in matching).
+    """
+    now = now or datetime.now(UTC)
+    stamp = now.timestamp()
+    store, hub = services.store, services.hub
+    lines = [line for line in await store.list_lines() if viewer is None or viewer.serves(line.id)]
+    shown = {line.id for line in lines}
+    settings = await store.line_settings()
+    queued = [c for c in await store.queued_conversations() if c.line_id in shown]
+    active = [(c, name) for c, name in await store.active_conversations() if c.line_id in shown]
+    coverage = _coverage(services, await current_rota(services), now)
+
+    weights = hub.policy
+    staff_rows = []
+    staffing: dict[str, Staffing] = {}
+    for line in lines:
+        on_shift = available = 0
+        free = 0.0
+        for presence in hub.presence.values():
+            if not presence.staff.serves(line.id) or not presence.on_shift:
+                continue
+            on_shift += 1
+            if presence.availability == "available" and presence.sockets:
+                available += 1
+                load = sum(
+                    weights.weight(t, presence.staff.capacity) for t in presence.held.values()
+                )
+                free += max(0.0, presence.staff.capacity - load)
+        shortfall = tuple(
+            a["reason"]
+            for a in (coverage or {}).get("now", [])
+            if a["line"] == line.id and a["kind"] == "understaffed"
+        )
+        staffing[line.id] = Staffing(on_shift, available, free, shortfall)
+    for presence in hub.presence.values():
+        if not any(presence.staff.serves(line_id) for line_id in shown):
+            continue
+        load = sum(weights.weight(t, presence.staff.capacity) for t in presence.held.values())
+        staff_rows.append(
+            {
+                "id": presence.staff.id,
+                "name": presence.staff.display_name,
+                "role": presence.staff.role.value,
+                "lines": presence.staff.line_ids,
+                "connected": bool(presence.sockets),
+                "on_shift": presence.on_shift,
+                "availability": presence.availability,
+                "reason": presence.availability_reason,
+                "conversations": len(presence.held),
+                "load": round(load, 2),
+                "capacity": presence.staff.capacity,
+            }
+        )
+    staff_rows.sort(key=lambda s: (not s["on_shift"], s["name"]))
+
+    waiting = [Waiting(str(c.id), c.line_id, c.risk_tier, c.queued_at.timestamp()) for c in queued]
+    thresholds = {line.id: Thresholds.from_settings(settings.get(line.id, {})) for line in lines}
+    line_rows = []
+    for line in lines:
+        line_waiting = [w for w in waiting if w.line_id == line.id]
+        health = queue_health(line_waiting, staffing[line.id], thresholds[line.id], stamp)
+        longest = max((stamp - w.queued_at for w in line_waiting), default=0.0)
+        line_rows.append(
+            {
+                "id": line.id,
+                "name": line.name,
+                "waiting": len(line_waiting),
+                "longest_wait_s": round(longest),
+                "health": health.light.value,
+                "health_reasons": list(health.reasons),
+                "on_shift": staffing[line.id].on_shift,
+                "available": staffing[line.id].available,
+                "free_slots": round(staffing[line.id].free_slots, 2),
+            }
+        )
+    return {
+        "type": "monitor_snapshot",
+        "at": now.isoformat(),
+        "lines": line_rows,
+        "queue": [
+            {
+                "conversation": str(c.id),
+                "line": c.line_id,
+                "lang": c.lang,
+                "tier": c.risk_tier.label,
+                "waited_s": round(max(0.0, stamp - c.queued_at.timestamp())),
+            }
+            for c in queued
+        ],
+        "active": [
+            {
+                "conversation": str(c.id),
+                "line": c.line_id,
+                "lang": c.lang,
+                "tier": c.risk_tier.label,
+                "counsellor": name,
+                "counsellor_id": c.counsellor_id,
+                "duration_s": round(stamp - c.accepted_at.timestamp()) if c.accepted_at else 0,
+                "caller_ended": c.caller_ended_at is not None,
+            }
+            for c, name in active
+        ],
+        "staff": staff_rows,
+        "coverage": coverage,
+        "rota_loaded": coverage is not None,
+        "alerts": [
+            a for a in await store.recent_alerts() if a["line"] is None or a["line"] in shown
+        ],
+        "_waiting": waiting,
+        "_staffing": staffing,
+        "_thresholds": thresholds,
+    }
+
+
+async def raise_wait_alerts(services: Services, snapshot: dict[str, Any], stamp: float) -> None:
+    """Raise the wait alerts the snapshot's facts call for (each key once, everywhere)."""
+    for candidate in wait_alerts(
+        snapshot["_waiting"], snapshot["_staffing"], snapshot["_thresholds"], stamp
+    ):
+        await raise_alert(
+            services,
+            key=candidate.key,
+            kind=candidate.kind,
+            reason=candidate.reason,
+            line_id=candidate.line_id,
+            conversation_id=(
+                uuid.UUID(candidate.conversation_id) if candidate.conversation_id else None
+            ),
+            tier=candidate.tier,
+        )
+
+
+def public(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot without its internal facts (names starting with ``_``)."""
+    return {k: v for k, v in snapshot.items() if not k.startswith("_")}
+
+
+async def push_snapshots(services: Services, conn: Connection, viewer: Staff) -> None:
+    """Push a snapshot now and every ``SNAPSHOT_INTERVAL_S`` until cancelled."""
+    while not conn.closed.is_set():
+        try:
+            now = datetime.now(UTC)
+            snapshot = await build_snapshot(services, now, viewer)
+            conn.send(public(snapshot))
+            await raise_wait_alerts(services, snapshot, now.timestamp())
+        except asyncio.CancelledError:
+            raise
+        except STORE_DOWN:
+            log.warning("monitor_snapshot_store_unavailable")
+        except Exception:
+            # One bad push (say, a rota that fails to resolve) must not stop the monitor.
+            log.exception("monitor_snapshot_failed")
+        await asyncio.sleep(SNAPSHOT_INTERVAL_S)
+
+
+async def stop_task(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

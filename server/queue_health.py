@@ -1,0 +1,182 @@
+"""Queue health per line and the wait alerts for supervisors: a pure core.
+
+Design note: docs/console.md ("Queue health and wait alerts"). Facts in (who
+waits since when, at which tier; who is on shift; the line's thresholds; ``now``),
+decisions with their reasons out. No I/O, no clock: the monitor shell passes
+``now``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.models import RiskTier
+
+
+class Light(enum.StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a wait is worth a supervisor's attention; per line in ``lines.settings``."""
+
+    # A caller assessed high or imminent should be with someone within a
+    # minute: beyond that a supervisor is asked to step in.
+    high_risk_wait_s: float = 60.0
+    # Ten minutes in a crisis chat queue is when callers start giving up.
+    long_wait_s: float = 600.0
+    # The light turns amber at two minutes' wait, red at the long-wait mark.
+    amber_wait_s: float = 120.0
+    red_wait_s: float = 600.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Thresholds:
+        """Read ``{"monitor": {"high_risk_wait_s": 30, ...}}``; bad values keep the default."""
+        raw = settings.get("monitor")
+        if not isinstance(raw, Mapping):
+            return cls()
+        values: dict[str, float] = {}
+        for name in ("high_risk_wait_s", "long_wait_s", "amber_wait_s", "red_wait_s"):
+            value = raw.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+                values[name] = float(value)
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    conversation_id: str
+    line_id: str
+    tier: RiskTier
+    queued_at: float  # epoch seconds
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Counsellors serving a line in this process right now."""
+
+    on_shift: int = 0
+    available: int = 0
+    free_slots: float = 0.0
+    # What the rota says is missing now ("1 counsellor short"), if anything.
+    rota_shortfall: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Health:
+    light: Light
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class AlertCandidate:
+    """An alert the shell raises once per ``key`` (stable while the situation lasts)."""
+
+    key: str
+    kind: str
+    line_id: str
+    conversation_id: str | None
+    tier: str | None
+    reason: str
+
+
+def _waited(w: Waiting, now: float) -> float:
+    return max(0.0, now - w.queued_at)
+
+
+def queue_health(
+    waiting: Iterable[Waiting], staffing: Staffing, thresholds: Thresholds, now: float
+) -> Health:
+    """The one-glance light of a line: red, amber or green, with why."""
+    queue = list(waiting)
+    red: list[str] = []
+    amber: list[str] = []
+    longest = max((_waited(w, now) for w in queue), default=0.0)
+    urgent = [
+        w
+        for w in queue
+        if w.tier >= RiskTier.HIGH and _waited(w, now) >= thresholds.high_risk_wait_s
+    ]
+    if urgent:
+        red.append(
+            f"{len(urgent)} high-risk caller(s) waiting over {thresholds.high_risk_wait_s:.0f} s"
+        )
+    if longest >= thresholds.red_wait_s:
+        red.append(f"longest wait {longest:.0f} s (red from {thresholds.red_wait_s:.0f} s)")
+    elif longest >= thresholds.amber_wait_s:
+        amber.append(f"longest wait {longest:.0f} s (amber from {thresholds.amber_wait_s:.0f} s)")
+    if queue and staffing.available == 0:
+        red.append(f"{len(queue)} waiting and no counsellor available")
+    elif queue and staffing.free_slots <= 0:
+        amber.append(f"{len(queue)} waiting and every available counsellor is full")
+    amber.extend(f"rota: {s}" for s in staffing.rota_shortfall)
+    if red:
+        return Health(Light.RED, tuple(red + amber))
+    if amber:
+        return Health(Light.AMBER, tuple(amber))
+    return Health(Light.GREEN, ("no one waiting" if not queue else "callers are being served",))
+
+
+def wait_alerts(
+    waiting: Iterable[Waiting],
+    staffing_by_line: Mapping[str, Staffing],
+    thresholds_by_line: Mapping[str, Thresholds],
+    now: float,
+) -> list[AlertCandidate]:
+    """Alerts for waits: high risk waiting too long, long waits, nobody to answer.
+
+    Keys name the conversation (or the line and its oldest waiting caller), so
+    a situation that lasts yields one alert, and a new one yields a new alert.
+    """
+    by_line: dict[str, list[Waiting]] = {}
+    for w in sorted(waiting, key=lambda w: w.queued_at):
+        by_line.setdefault(w.line_id, []).append(w)
+    out: list[AlertCandidate] = []
+    for line_id, queue in by_line.items():
+        limits = thresholds_by_line.get(line_id, Thresholds())
+        for w in queue:
+            waited = _waited(w, now)
+            if w.tier >= RiskTier.HIGH and waited >= limits.high_risk_wait_s:
+                out.append(
+                    AlertCandidate(
+                        f"risk_wait:{w.conversation_id}",
+                        "risk_wait",
+                        line_id,
+                        w.conversation_id,
+                        w.tier.label,
+                        f"A {w.tier.label}-risk caller on {line_id} has waited {waited:.0f} s"
+                        f" (alert from {limits.high_risk_wait_s:.0f} s)",
+                    )
+                )
+            elif waited >= limits.long_wait_s:
+                out.append(
+                    AlertCandidate(
+                        f"long_wait:{w.conversation_id}",
+                        "long_wait",
+                        line_id,
+                        w.conversation_id,
+                        w.tier.label,
+                        f"A caller on {line_id} has waited {waited:.0f} s"
+                        f" (alert from {limits.long_wait_s:.0f} s)",
+                    )
+                )
+        staffing = staffing_by_line.get(line_id, Staffing())
+        if staffing.available == 0:
+            oldest = queue[0]
+            out.append(
+                AlertCandidate(
+                    f"understaffed:{line_id}:{oldest.conversation_id}",
+                    "understaffed",
+                    line_id,
+                    None,
+                    None,
+                    f"{len(queue)} caller(s) waiting on {line_id} and no counsellor available",
+                )
+            )
+    return out

@@ -1,0 +1,79 @@
+"""The rota's background work: refresh, live understaffing and no-shows, the daily digest.
+
+Runs in every server process; ``raise_alert`` lets one process send each alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+
+import structlog
+
+from rota.alerts import gaps_ahead, live_understaffing
+from server.alerts import raise_alert
+from server.errors import STORE_DOWN
+from server.rota_state import RotaState
+from server.services import Services
+
+log = structlog.get_logger(__name__)
+
+# Understaffing is checked once a minute: a no-show is only flagged after ten.
+CHECK_INTERVAL_S = 60.0
+DIGEST_DAYS = 14
+
+
+def present_usernames(services: Services) -> set[str]:
+    """Staff clocked in and connected to this process (the hub's presence)."""
+    return {p.staff.username for p in services.hub.presence.values() if p.on_shift and p.sockets}
+
+
+async def check_once(services: Services, state: RotaState, now: datetime) -> int:
+    """Refresh the rota and raise what is due; returns how many alerts were sent now."""
+    await state.refresh(services.store)
+    if state.rota is None:
+        return 0
+    sent = 0
+    for alert in live_understaffing(
+        state.rota, present_usernames(services), now, clock_ins=state.rota.clock_ins
+    ):
+        sent += await raise_alert(
+            services,
+            key=alert.key,
+            kind=str(alert.kind),
+            reason=alert.reason,
+            line_id=alert.line_id,
+        )
+    gaps = gaps_ahead(state.rota, now, DIGEST_DAYS)
+    digest = "\n".join(g.reason for g in gaps) or "No gaps in the next 14 days."
+    sent += await raise_alert(
+        services,
+        key=f"digest:{now.date().isoformat()}",
+        kind="digest",
+        reason=f"Rota digest, next {DIGEST_DAYS} days: {len(gaps)} gaps.\n{digest}",
+    )
+    return sent
+
+
+async def run(services: Services, state: RotaState) -> None:
+    while True:
+        try:
+            await check_once(services, state, datetime.now(UTC))
+        except asyncio.CancelledError:
+            raise
+        except STORE_DOWN:
+            log.warning("rota_check_store_unavailable")
+        except Exception:
+            log.exception("rota_check_failed")
+        await asyncio.sleep(CHECK_INTERVAL_S)
+
+
+def start(services: Services, state: RotaState) -> asyncio.Task[None]:
+    return asyncio.create_task(run(services, state))
+
+
+async def stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,141 @@
+"""The counsellor console and the supervisor monitor in a real browser, side by side.
+
+A caller (a websocket client) writes; the counsellor's console gets the offer,
+accepts and replies; the supervisor's monitor shows the queue, then the risk
+alert after a risky message; the supervisor whispers and only the counsellor
+sees it. Screenshots for docs/ only with HELPLINE_SCREENSHOTS=1.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from server.models import Staff, StaffRole
+from tests.browser.conftest import axe_violations
+from tests.server.conftest import Running
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+RISKY = "jag har tagit 30 alvedon och vill dö"
+
+
+async def screenshot(page: Any, name: str) -> None:
+    if os.environ.get("HELPLINE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+async def two_pages(browser: Any) -> AsyncIterator[tuple[Any, Any]]:
+    contexts = [
+        await browser.new_context(locale="sv-SE", viewport={"width": 1400, "height": 1000})
+        for _ in range(2)
+    ]
+    pages = [await c.new_page() for c in contexts]
+    yield pages[0], pages[1]
+    for context in contexts:
+        await context.close()
+
+
+async def sign_in(page: Any, running: Running, member: Staff, lands_on: str) -> None:
+    await page.goto(f"{running.http}/staff/")
+    await page.fill("#username", member.username)
+    await page.fill("#password", running.password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(f"**/staff/{lands_on}")
+    await expect(page.locator("#connection")).to_have_class("connection connected")
+
+
+async def test_console_and_monitor_follow_a_conversation(
+    running: Running, two_pages: tuple[Any, Any]
+) -> None:
+    console, monitor = two_pages
+    line = await running.line()
+    counsellor = await running.staff(line)
+    supervisor = await running.staff(line, StaffRole.SUPERVISOR)
+    await sign_in(console, running, counsellor, "console.html")
+    await sign_in(monitor, running, supervisor, "monitor.html")
+
+    # Swedish by the browser's language; the counsellor starts the shift.
+    await expect(console.locator("h1")).to_have_text("Samtalskonsol")
+    await console.click("#shift")
+    await expect(console.locator("#shift-state")).to_have_class("badge on")
+    line_row = monitor.locator(f'tr[data-line="{line}"]')
+    await expect(line_row.locator(".waiting")).to_have_text("0")
+
+    # A caller arrives: the monitor's queue grows, the console is offered the caller.
+    caller = await running.caller()
+    await caller.start(line, "sv")
+    offer = console.locator(".offer")
+    await expect(offer).to_be_visible()
+    await expect(console.locator("#offers")).to_have_class("offers ringing")
+    await expect(line_row.locator(".waiting")).to_have_text("1")
+    await offer.locator("button.accept").click()
+    await expect(console.locator(".tab")).to_have_count(1)
+    await caller.expect("joined")
+
+    await caller.say("hej, jag mår inte bra")
+    transcript = console.locator(".panel:not([hidden]) .transcript")
+    await expect(transcript).to_contain_text("hej, jag mår inte bra")
+    await expect(console.locator(".info-wait")).to_contain_text("Väntade")
+    composer = console.locator(".panel:not([hidden]) .composer textarea")
+    await composer.fill("Hej, jag heter Kim. Jag finns här.")
+    await composer.press("Enter")
+    reply = await caller.expect("message", seq=2)
+    assert reply["text"] == "Hej, jag heter Kim. Jag finns här."
+    await expect(line_row.locator(".waiting")).to_have_text("0")
+
+    # A risky message: the console highlights why, the monitor raises an alert.
+    await caller.say(RISKY)
+    banner = console.locator(".panel:not([hidden]) .risk-banner")
+    await expect(banner).to_be_visible()
+    await expect(banner.locator(".risk-tier")).to_contain_text("Risk:")
+    await expect(transcript.locator("mark.evidence").first).to_be_visible()
+    alert = monitor.locator('.alert-item[data-kind="risk"]').first
+    await expect(alert).to_be_visible()
+    active_row = monitor.locator(f'#active tr[data-conversation="{caller.conversation}"]')
+    await expect(active_row).to_have_count(1)
+    await screenshot(console, "console-conversation")
+    await screenshot(monitor, "monitor-alert")
+
+    # The supervisor acknowledges, joins silently and whispers.
+    await alert.locator("button.ack").click()
+    await expect(alert).to_contain_text("Kvitterat av")
+    await active_row.locator("button.join").click()
+    await expect(monitor.locator("#joined-transcript")).to_contain_text("hej, jag mår inte bra")
+    await monitor.fill("#whisper-text", "Fråga om hon är ensam hemma.")
+    await monitor.click("#whisper-form button[type=submit]")
+    whispers = console.locator(".panel:not([hidden]) .whispers")
+    await expect(whispers).to_contain_text("Fråga om hon är ensam hemma.")
+    await caller.nothing_of("whisper", wait=0.5)
+    assert all("ensam hemma" not in str(frame) for frame in caller.seen)
+
+    assert await axe_violations(console) == []
+    assert await axe_violations(monitor) == []
+    await screenshot(monitor, "monitor-joined")
+
+    # Wrap-up ends the conversation and closes the tab.
+    wrap_up = console.locator(".panel:not([hidden]) .wrapup-form")
+    await wrap_up.locator("select[name=outcome]").select_option("referred")
+    await wrap_up.locator("button[type=submit]").click()
+    await expect(console.locator(".tab")).to_have_count(0)
+    await caller.expect("ended")
+
+
+async def test_console_language_switch_and_empty_state_are_accessible(
+    running: Running, page: Any
+) -> None:
+    member = await running.staff(await running.line())
+    await sign_in(page, running, member, "console.html")
+    await page.select_option("#lang", "da")
+    await expect(page.locator("h1")).to_have_text("Rådgiverkonsol")
+    await expect(page.locator("html")).to_have_attribute("lang", "da")
+    assert await axe_violations(page) == []
+    await screenshot(page, "console-empty")
+    await page.goto(f"{running.http}/staff/monitor.html")
+    await page.wait_for_url("**/staff/console.html")

@@ -1,0 +1,105 @@
+"""Triage in the hub: escalation, queue jump, emergency numbers, alerts and e-mail."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from server.models import RiskTier, StaffRole
+from tests.conftest import CapturedMail
+from tests.server.clients import Counsellor
+from tests.server.conftest import Running, ServerFactory
+
+RISKY_SV = "jag har tagit 30 alvedon och vill dö"
+
+
+async def wait_for_mail(handler: CapturedMail, count: int = 1) -> None:
+    for _ in range(100):
+        if len(handler.messages) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"expected {count} e-mails, got {len(handler.messages)}")
+
+
+async def test_risky_message_escalates_alerts_and_shows_emergency_numbers(
+    make_server: ServerFactory, smtp_server: tuple[int, CapturedMail]
+) -> None:
+    port, mailbox = smtp_server
+    running = await make_server(smtp_host="127.0.0.1", smtp_port=port)
+    line = await running.line()
+    supervisor_account = await running.staff(line, role=StaffRole.SUPERVISOR)
+    await running.store.set_staff_email(supervisor_account.id, "shift-lead@example.org")
+    supervisor = await Counsellor.open(running.http, supervisor_account.username, running.password)
+    caller = await running.caller()
+    await caller.start(line, "sv")
+
+    await caller.say("hej, jag vill bara fråga om öppettider")
+    await caller.nothing_of("emergency", wait=0.3)
+    await caller.say(RISKY_SV)
+    emergency = await caller.expect("emergency")
+    assert [n["number"] for n in emergency["numbers"]] == ["112"]
+    assert emergency["text"]["sv"]
+
+    alert = await supervisor.expect("alert")
+    assert (alert["kind"], alert["tier"], alert["conversation"]) == (
+        "risk",
+        "imminent",
+        caller.conversation,
+    )
+    conv = await running.store.get_conversation(uuid.UUID(caller.conversation))
+    assert conv.risk_tier is RiskTier.IMMINENT
+
+    await wait_for_mail(mailbox)
+    _sender, recipients, body = mailbox.messages[0]
+    assert recipients == ["shift-lead@example.org"]
+    assert "imminent" in body and "alvedon" not in body and "vill d" not in body
+
+    # A second risky message neither lowers the tier nor sends the alert again.
+    await caller.say("jag vill inte leva längre")
+    await caller.say("vad har ni för öppettider")
+    await asyncio.sleep(0.3)
+    conv = await running.store.get_conversation(uuid.UUID(caller.conversation))
+    assert conv.risk_tier is RiskTier.IMMINENT
+    assert len(mailbox.messages) == 1
+
+
+async def test_high_risk_caller_jumps_the_queue(running: Running) -> None:
+    line = await running.line()
+    calm, risky = await running.caller(), await running.caller()
+    await calm.start(line, "en")
+    await risky.start(line, "en")
+    await calm.say("hi, how do I book an appointment?")
+    await risky.say("I have the rope ready and I'm going to do it tonight")
+    await risky.expect("emergency")
+    counsellor = await running.counsellor(line, capacity=1)
+    offer = await counsellor.expect("offer")
+    assert offer["conversation"] == risky.conversation
+    assert offer["tier"] == "imminent"
+
+
+async def test_counsellor_sees_the_evidence_with_offsets(running: Running) -> None:
+    line = await running.line()
+    counsellor = await running.counsellor(line)
+    caller = await running.caller()
+    await caller.start(line, "da")
+    conv = await counsellor.take_next()
+    text = "jeg har samlet piller sammen og vil ikke leve mere"
+    ack = await caller.say(text)
+    risk = await counsellor.expect("risk", conversation=conv)
+    assert risk["seq"] == ack["seq"]
+    assert RiskTier.parse(risk["tier"]) >= RiskTier.HIGH
+    assert risk["evidence"], risk
+    for item in risk["evidence"]:
+        assert text[item["start"] : item["end"]] == item["text"]
+    # The caller never receives the staff-only risk frame.
+    await caller.nothing_of("risk", wait=0.3)
+
+
+async def test_idiom_does_not_raise_an_alert(running: Running) -> None:
+    line = await running.line()
+    caller = await running.caller()
+    await caller.start(line, "sv")
+    await caller.say("tentan tar livet av mig haha")
+    await caller.nothing_of("emergency", wait=0.5)
+    conv = await running.store.get_conversation(uuid.UUID(caller.conversation))
+    assert conv.risk_tier < RiskTier.HIGH

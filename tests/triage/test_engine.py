@@ -1,0 +1,174 @@
+"""Behaviour of the engine, table-driven, plus property tests (docs/triage.md)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.engine import Engine
+from triage.model import RiskTier
+
+NONE, LOW, MEDIUM, HIGH, IMMINENT = (
+    RiskTier.NONE,
+    RiskTier.LOW,
+    RiskTier.MEDIUM,
+    RiskTier.HIGH,
+    RiskTier.IMMINENT,
+)
+
+
+def tier(engine: Engine, text: str, context: tuple[str, ...] = ()) -> RiskTier:
+    return engine.assess(text, None, context).tier
+
+
+CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
+    # (kind, text, lowest acceptable tier, highest acceptable tier)
+    ("plain", "jag vill ta livet av mig", HIGH, HIGH),
+    ("plain", "hvornår har i åbent på lørdag?", NONE, NONE),
+    ("plain", "what are your opening hours", NONE, NONE),
+    ("negation", "jag tänker inte ta livet av mig, jag behöver bara prata", LOW, LOW),
+    ("negation", "jeg vil ikke slå mig selv ihjel, jeg er bare ked af det", LOW, LOW),
+    ("negation", "i'm not going to kill myself, i just need to vent", LOW, LOW),
+    ("negation", "han slår mig inte, han är bara sur", NONE, LOW),
+    ("idiom", "tentan tar livet av mig", NONE, LOW),
+    ("idiom", "tentan tar livet av mig och jag vill dö", MEDIUM, IMMINENT),
+    ("idiom", "jeg dør af grin over den video", NONE, LOW),
+    ("idiom", "this commute is killing me", NONE, LOW),
+    ("idiom", "i'd kill for a burger right now", NONE, LOW),
+    ("idiom", "jag kommer ta livet av mig ikväll", IMMINENT, IMMINENT),
+    ("past", "tried to kill myself five years ago, doing ok but struggling lately", MEDIUM, MEDIUM),
+    ("past", "försökte ta livet av mig för sju år sen men mår bra nu", LOW, LOW),
+    ("past", "skar mig när jag gick i gymnasiet", MEDIUM, MEDIUM),
+    ("past", "skar mig igår kväll igen", HIGH, HIGH),
+    ("third_party", "my friend says she wants to kill herself tonight", IMMINENT, IMMINENT),
+    ("third_party", "min ven har taget G og vågner ikke", IMMINENT, IMMINENT),
+    ("third_party", "min kompis vill ta livet av sig", HIGH, HIGH),
+    ("hypothetical", "if i ever felt suicidal, could i write here?", NONE, LOW),
+    ("hypothetical", "just curious, how many pills would it take to die", HIGH, HIGH),
+    ("emoji", "💊💊💊", MEDIUM, MEDIUM),
+    ("emoji", "took them all 💊💊", IMMINENT, IMMINENT),
+    ("misspelling", "jag tänker på sjävmord hela tiden", HIGH, HIGH),
+    ("misspelling", "i think about suiside every day", HIGH, HIGH),
+    ("misspelling", "VILL BARA DÖÖÖÖ", MEDIUM, MEDIUM),
+    ("slang", "vill kms asså", HIGH, HIGH),
+    ("slang", "thinking about unaliving myself", HIGH, HIGH),
+    ("slang", "jeg orker ikke mere, orker ikke livet", MEDIUM, MEDIUM),
+    ("slang", "vill inte finnas", MEDIUM, MEDIUM),
+    ("means_time", "har köpt ett rep, det blir ikväll", IMMINENT, IMMINENT),
+    ("means_time", "tog 25 panodil for en time siden", IMMINENT, IMMINENT),
+    ("violence", "he's kicking the door in and says he'll kill me", IMMINENT, IMMINENT),
+    ("violence", "min man slår mig när han är full", HIGH, HIGH),
+    ("frame", "this ranked match, i'm gonna kill him 😤", NONE, LOW),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "lowest", "highest"), CASES)
+def test_tiers(engine: Engine, kind: str, text: str, lowest: RiskTier, highest: RiskTier) -> None:
+    got = tier(engine, text)
+    assert lowest <= got <= highest, (kind, text, engine.assess(text).reasons)
+
+
+CONTEXT_CASES: list[tuple[tuple[str, ...], str, RiskTier]] = [
+    (("jag vill inte leva längre",), "har sparat tabletter", IMMINENT),
+    (("i don't want to be here anymore",), "i'm at the cliffs now", IMMINENT),
+    (("han har slået mig to gange",), "i aften er jeg alene hjemme med ham", HIGH),
+    (("nobody would miss me",), "i've started googling how to do it", HIGH),
+    (("this ranked match is rigged", "my teammate keeps feeding"), "i'm gonna kill him", LOW),
+]
+
+
+@pytest.mark.parametrize(("context", "text", "expected"), CONTEXT_CASES)
+def test_context(engine: Engine, context: tuple[str, ...], text: str, expected: RiskTier) -> None:
+    got = engine.assess(text, None, context)
+    assert got.tier == expected, got.reasons
+    if expected > tier(engine, text):
+        assert any("earlier" in reason for reason in got.reasons)
+
+
+def test_idiom_suppresses_only_its_span(engine: Engine) -> None:
+    text = "tentan tar livet av mig och jag vill dö"
+    result = engine.assess(text)
+    effects = {e.text: e.effect for e in result.evidence}
+    assert effects["tar livet av mig"] == "idiom"
+    assert effects["vill dö"] == "counted"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Jag VILL DÖÖÖ",
+        "hej!! 💊💊 took them all, bye",
+        "mi  amiga dice que   quiere  morir... jeg vil ikke leve mere",
+        "ta\u0308nker pa\u030a sja\u0308lvmord",
+    ],
+)
+def test_evidence_points_at_original_text(engine: Engine, text: str) -> None:
+    result = engine.assess(text)
+    assert result.evidence
+    for evidence in result.evidence:
+        assert text[evidence.start : evidence.end] == evidence.text
+        assert evidence.text.strip() == evidence.text
+
+
+def test_assessment_json_shape(engine: Engine) -> None:
+    shown = engine.assess("tog 30 alvedon nyss", "sv").to_json()
+    assert shown["tier"] == "imminent"
+    assert set(shown) == {
+        "version",
+        "tier",
+        "score",
+        "categories",
+        "language",
+        "reasons",
+        "rules_fired",
+        "evidence",
+    }
+    assert "overdose" in shown["categories"]
+    assert isinstance(shown["evidence"], list)
+
+
+def test_language_hint_does_not_change_tier(engine: Engine) -> None:
+    text = "har taget alle mine piller"
+    assert {engine.assess(text, lang).tier for lang in ("sv", "da", "en", None)} == {IMMINENT}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=400), st.lists(st.text(max_size=80), max_size=3))
+def test_never_raises_and_spans_inside(engine: Engine, text: str, context: list[str]) -> None:
+    result = engine.assess(text, None, tuple(context))
+    assert 0.0 <= result.score <= 1.0
+    for evidence in result.evidence:
+        source = text if evidence.source is None else context[evidence.source]
+        assert 0 <= evidence.start < evidence.end <= len(source)
+        assert source[evidence.start : evidence.end] == evidence.text
+
+
+RISK_STATEMENTS = [
+    "jag vill inte leva längre",
+    "jeg har tænkt på selvmord",
+    "i want to kill myself",
+    "he hits me when he's drunk",
+    "skar mig igår",
+    "har bestämt mig",
+    "💊",
+]
+PROBES = [
+    "har köpt ett rep",
+    "i aften",
+    "he's home now",
+    "i've been reading about ways to do it",
+    "ok",
+    "tentan tar livet av mig",
+    "i'm on the bridge",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(RISK_STATEMENTS), max_size=3),
+    st.sampled_from(PROBES) | st.text(max_size=60),
+)
+def test_risky_context_never_lowers_the_tier(engine: Engine, context: list[str], text: str) -> None:
+    # Earlier risk only raises what follows; only benign frames (games) may lower.
+    assert tier(engine, text, tuple(context)) >= tier(engine, text)

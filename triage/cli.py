@@ -1,0 +1,81 @@
+"""Command-line shell around the engine: `helpline triage score|eval` (docs/triage.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from triage.engine import load_engine
+from triage.evaluation import evaluate, read_items
+from triage.model import Assessment
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the `score` and `eval` subcommands; each sets `func(args) -> exit code`."""
+    score = subparsers.add_parser("score", help="assess one message")
+    score.add_argument("text", help="the caller's message")
+    score.add_argument("--lang", choices=("sv", "da", "en"), default=None, help="language hint")
+    score.add_argument(
+        "--context", action="append", default=[], help="an earlier message (repeatable)"
+    )
+    score.add_argument("--json", action="store_true", help="print the assessment as JSON")
+    score.set_defaults(func=_score)
+
+    run_eval = subparsers.add_parser("eval", help="measure the engine on a labelled JSONL file")
+    run_eval.add_argument("file", type=Path, help="labelled messages, one JSON object a line")
+    run_eval.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    run_eval.set_defaults(func=_eval)
+
+
+def _score(args: argparse.Namespace) -> int:
+    assessment = load_engine().assess(args.text, args.lang, tuple(args.context))
+    if args.json:
+        print(json.dumps(assessment.to_json(), ensure_ascii=False))
+    else:
+        print(format_assessment(assessment))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    result = evaluate(read_items(args.file), load_engine())
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    print(f"n={result['n']}")
+    for lang, figures in result["by_lang"].items():
+        shown = ", ".join(
+            f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()
+        )
+        print(f"{lang}: {shown}")
+    print(
+        "by hard kind: "
+        + ", ".join(
+            f"{kind} {v['accuracy']:.2f} (n={v['n']})" for kind, v in result["by_hard"].items()
+        )
+    )
+    return 0
+
+
+def format_assessment(assessment: Assessment) -> str:
+    """A counsellor-readable rendering: tier, categories and the reasons."""
+    lines = [
+        f"tier: {assessment.tier.label}  score: {assessment.score:.2f}  "
+        f"categories: {', '.join(assessment.categories) or '-'}",
+    ]
+    lines.extend(f"  - {reason}" for reason in assessment.reasons)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point (`python -m triage.cli score ...`)."""
+    parser = argparse.ArgumentParser(prog="triage")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
