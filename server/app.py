@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import cases, http_api, rota_api, rota_jobs
+from server import cases, http_api, retention, rota_api, rota_jobs
 from server.bus import make_bus
 from server.caller_ws import caller_endpoint
 from server.config import Settings
@@ -165,9 +165,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         rota_state = await install_rota(running)
         await running.hub.start()
         rota_task = rota_jobs.start(running, rota_state)
+        retention_task = retention.start(running)
         try:
             yield
         finally:
+            await retention.stop(retention_task)
             await rota_jobs.stop(rota_task)
             if own:
                 await close_services(running)

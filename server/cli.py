@@ -82,11 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="server processes on one port (needs DATABASE_URL and REDIS_URL)",
     )
     serve.set_defaults(func=_serve)
-    register_triage(
-        sub.add_parser("triage", help="score and evaluate risk (docs/triage.md)").add_subparsers(
-            dest="triage_command", required=True
-        )
+    triage_commands = sub.add_parser(
+        "triage", help="score and evaluate risk (docs/triage.md)"
+    ).add_subparsers(dest="triage_command", required=True)
+    register_triage(triage_commands)
+    corrections = triage_commands.add_parser(
+        "corrections", help="export counsellors' re-assessments as evaluation items (JSONL)"
     )
+    corrections.add_argument("--since-days", type=int, default=90)
+    corrections.add_argument("--out", help="write here instead of stdout")
+    corrections.set_defaults(func=_corrections)
+    staff = sub.add_parser("staff", help="manage staff accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_commands.add_parser("add", help="create an account; prints a generated password")
+    add.add_argument("username")
+    add.add_argument("--name", help="display name (default: the username)")
+    add.add_argument("--role", choices=["counsellor", "supervisor", "admin"], default="counsellor")
+    add.add_argument("--email", help="for alert e-mails (supervisors)")
+    add.add_argument("--lines", default="", help="comma-separated line ids (default: all)")
+    add.set_defaults(func=_staff_add)
     bench = sub.add_parser("bench", help="measure speed goals (docs/benchmarks.md)")
     bench.add_argument(
         "--only",
@@ -112,6 +126,52 @@ def _create_demo_once(settings: Settings) -> None:
     passwords = with_store(lambda store: ensure_demo(store, settings.default_capacity))
     for username, password in passwords.items():
         print(f"    {username:<12} {password}")
+
+
+def _corrections(args: argparse.Namespace) -> int:
+    import json
+
+    from server.cli_db import with_store
+    from server.corrections import export_corrections
+
+    items = with_store(lambda store: export_corrections(store, args.since_days))
+    text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"{len(items)} items written to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    import secrets
+
+    from server.auth import hash_password
+    from server.cli_db import with_store
+    from server.models import StaffRole
+
+    password = secrets.token_urlsafe(12)
+    lines = [line.strip() for line in args.lines.split(",") if line.strip()]
+
+    async def create(store: Store) -> None:
+        if await store.staff_by_username(args.username) is not None:
+            raise SystemExit(f"{args.username} already exists")
+        member = await store.create_staff(
+            args.username,
+            args.name or args.username,
+            StaffRole(args.role),
+            hash_password(password),
+            Settings.from_env().default_capacity,
+            lines,
+        )
+        if args.email:
+            await store.set_staff_email(member.id, args.email)
+        await store.audit(None, "staff_created", detail={"staff": member.id, "role": args.role})
+
+    with_store(create)
+    print(f"created {args.role} {args.username}; password (shown once): {password}")
+    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from server.auth import hash_password
+from server.console_demo import ensure_console_demo
 from server.models import Line, StaffRole
 from server.store import Store
 
@@ -95,4 +96,5 @@ async def ensure_demo(store: Store, capacity: int) -> dict[str, str]:
         password = secrets.token_urlsafe(12)
         await store.create_staff(username, display_name, role, hash_password(password), capacity)
         passwords[username] = password
+    await ensure_console_demo(store)
     return passwords

@@ -103,7 +103,8 @@ async def login(request: Request) -> Response:
         max_age=int(settings.session_ttl_s),
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        # Behind a TLS proxy the app sees http; the public URL says what callers use.
+        secure=request.url.scheme == "https" or (settings.public_url or "").startswith("https://"),
         path="/",
     )
     return response
@@ -150,6 +151,7 @@ async def public_lines(request: Request) -> Response:
 def _with_hours(services: Services, line: Line) -> dict[str, Any]:
     """A line's public info plus whether it is open now and its opening hours."""
     info = line.public()
+    info["retention_days"] = services.settings.retention_days
     state = services.extras.get("rota_state")
     if state is not None:
         info["open_now"] = state.line_open(line.id, datetime.now(UTC))
