@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import cases, http_api, retention, rota_api, rota_jobs
 from server.bus import make_bus
+from server.bus.presence import make_presence_board
 from server.caller_ws import caller_endpoint
 from server.config import Settings
 from server.console_routes import console_routes
@@ -93,7 +94,7 @@ async def open_services(settings: Settings) -> Services:
         log.info("migrations_applied", names=applied)
     store = Store(pool)
     bus = await make_bus(settings.redis_url)
-    hub = Hub(settings, store, bus)
+    hub = Hub(settings, store, bus, presence_board=make_presence_board(settings.redis_url))
     services = Services(settings, pool, store, bus, hub, embedded)
     services.extras["database_url"] = database_url
     return services
@@ -101,6 +102,7 @@ async def open_services(settings: Settings) -> Services:
 
 async def close_services(services: Services) -> None:
     await services.hub.stop()
+    await services.hub.presence_board.close()
     await services.bus.close()
     await services.pool.close()
 

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
 
 from server.bus import Bus
+from server.bus.presence import MemoryPresenceBoard, PresenceBoard
 from server.config import Settings
 from server.connection import Connection
 from server.matching import (
@@ -42,6 +45,9 @@ SWEEP_INTERVAL_S = 5.0
 DEFAULT_HANDLE_S = 600.0
 # How long a measured mean handling time is reused before asking the database.
 HANDLE_TIME_TTL_S = 60.0
+# An offer's database row lives this much longer than the offer itself, so that
+# only offers whose process died are expired by the others.
+OFFER_ROW_SLACK_S = 10.0
 
 
 @dataclass
@@ -74,6 +80,7 @@ class Hub:
         bus: Bus,
         clock: Callable[[], float] = time.time,
         may_take_calls: Callable[[Staff, float], bool] | None = None,
+        presence_board: PresenceBoard | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -81,6 +88,8 @@ class Hub:
         self.clock = clock
         # The rota's say on who may be offered conversations (None: clock-in suffices).
         self.may_take_calls = may_take_calls
+        self.presence_board = presence_board or MemoryPresenceBoard()
+        self.process_id = secrets.token_hex(6)
         self.policy = MatchPolicy(
             weights=settings.risk_weights.by_tier,
             decline_cooldown_s=settings.decline_cooldown_s,
@@ -160,6 +169,8 @@ class Hub:
         for conv_id in list(self.pending):
             if conv_id not in queued_ids:
                 await self._withdraw(conv_id, "taken", record_decline=False)
+        # Callers another process has offered are not offered here as well.
+        offered_elsewhere = await self.store.offered_elsewhere() - self.pending.keys()
         waiting = [
             WaitingConversation(str(c.id), c.line_id, c.risk_tier, c.queued_at.timestamp())
             for c in queued
@@ -167,6 +178,7 @@ class Hub:
         await self._warn_shift_over(now)
         counsellors = self._counsellor_states()
         pending_by_conv = {str(k): v.staff_id for k, v in self.pending.items()}
+        pending_by_conv.update({str(k): -1 for k in offered_elsewhere})
         by_id = {str(c.id): c for c in queued}
         for planned in plan_offers(
             waiting, counsellors, pending_by_conv, self.declines, self.policy, now
@@ -221,9 +233,12 @@ class Hub:
         return states
 
     async def _offer(self, conv: Conversation, staff_id: int, reason: str, now: float) -> None:
-        self.pending[conv.id] = PendingOffer(
-            conv.id, staff_id, conv.risk_tier, now + self.settings.offer_timeout_s
-        )
+        expires_at = now + self.settings.offer_timeout_s
+        # The row's expiry outlives ours a little, so only a dead process's offers lapse there.
+        row_expiry = datetime.fromtimestamp(expires_at + OFFER_ROW_SLACK_S, UTC)
+        if not await self.store.place_offer(conv.id, staff_id, row_expiry):
+            return  # another process got there first
+        self.pending[conv.id] = PendingOffer(conv.id, staff_id, conv.risk_tier, expires_at)
         log.info("offer_made", conversation=str(conv.id), staff_id=staff_id, reason=reason)
         await self.bus.publish(
             f"staff:{staff_id}",
@@ -243,6 +258,7 @@ class Hub:
         offer = self.pending.pop(conv_id, None)
         if offer is None:
             return
+        await self.store.drop_offer(conv_id, offer.staff_id)
         if record_decline:
             self.declines[(str(conv_id), offer.staff_id)] = self.clock()
         await self.bus.publish(
@@ -260,13 +276,11 @@ class Hub:
         line_ids = {conv.line_id for conv in queued}
         slots = dict.fromkeys(line_ids, 0.0)
         free = dict.fromkeys(line_ids, 0.0)
-        for state in self._counsellor_states():
-            if not (state.on_shift and state.available):
-                continue
+        for entry in await self._everyone_taking_calls():
             for line_id in line_ids:
-                if state.serves(line_id):
-                    slots[line_id] += state.capacity
-                    free[line_id] += max(0.0, state.capacity - state.load)
+                if not entry["lines"] or line_id in entry["lines"]:
+                    slots[line_id] += entry["capacity"]
+                    free[line_id] += max(0.0, entry["capacity"] - entry["load"])
         for conv in queued:
             position = positions[str(conv.id)]
             estimate = expected_wait_s(position, free[conv.line_id], slots[conv.line_id], handle_s)
@@ -280,6 +294,16 @@ class Hub:
             if self._last_queue_frame.get(conv.id) != frame:
                 self._last_queue_frame[conv.id] = frame
                 await self.bus.publish(f"conv:{conv.id}", frame)
+
+    async def _everyone_taking_calls(self) -> list[dict[str, Any]]:
+        """Counsellors on shift and available in every process, via the presence board."""
+        mine = [
+            {"staff": s.id, "lines": sorted(s.line_ids), "capacity": s.capacity, "load": s.load}
+            for s in self._counsellor_states()
+            if s.on_shift and s.available
+        ]
+        await self.presence_board.put(self.process_id, mine)
+        return await self.presence_board.everyone()
 
     async def _mean_handle_s(self, now: float) -> float:
         value, measured_at = self._handle_s

@@ -337,14 +337,44 @@ class Store:
         return [_conversation(r) for r in rows]
 
     async def claim(self, conversation_id: uuid.UUID, staff_id: int) -> Conversation | None:
-        """Assign a queued conversation; of many concurrent claims exactly one wins."""
+        """Assign a queued conversation; of many concurrent claims exactly one wins.
+
+        The conversation's open offer goes in the same statement.
+        """
         row = await self.pool.fetchrow(
-            "UPDATE conversations SET state = 'active', counsellor_id = $2, accepted_at = now()"
+            "WITH offer AS (DELETE FROM offers WHERE conversation_id = $1)"
+            " UPDATE conversations SET state = 'active', counsellor_id = $2, accepted_at = now()"
             f" WHERE id = $1 AND state = 'queued' RETURNING {_CONV_COLUMNS}",
             conversation_id,
             staff_id,
         )
         return _conversation(row) if row else None
+
+    async def place_offer(
+        self, conversation_id: uuid.UUID, staff_id: int, expires_at: datetime
+    ) -> bool:
+        """Record an offer unless the caller is already offered (by any process)."""
+        placed = await self.pool.fetchval(
+            "INSERT INTO offers (conversation_id, staff_id, expires_at) VALUES ($1, $2, $3)"
+            " ON CONFLICT (conversation_id) DO NOTHING RETURNING true",
+            conversation_id,
+            staff_id,
+            expires_at,
+        )
+        return bool(placed)
+
+    async def drop_offer(self, conversation_id: uuid.UUID, staff_id: int) -> None:
+        await self.pool.execute(
+            "DELETE FROM offers WHERE conversation_id = $1 AND staff_id = $2",
+            conversation_id,
+            staff_id,
+        )
+
+    async def offered_elsewhere(self) -> set[uuid.UUID]:
+        """Conversations with a live offer; expired ones (a dead process's) are removed."""
+        await self.pool.execute("DELETE FROM offers WHERE expires_at < now()")
+        rows = await self.pool.fetch("SELECT conversation_id FROM offers")
+        return {r["conversation_id"] for r in rows}
 
     async def caller_end(self, conversation_id: uuid.UUID) -> Conversation | None:
         """The caller leaves: a queued conversation is abandoned, an active one awaits wrap-up."""
