@@ -64,28 +64,3 @@ async def staff_from_cookie(store: Store, cookies: dict[str, str]) -> tuple[Staf
 def csrf_ok(expected: str, headers: Headers) -> bool:
     supplied = headers.get(CSRF_HEADER, "")
     return hmac.compare_digest(expected.encode(), supplied.encode())
-
-
-async def authorize(
-    store: Store,
-    cookies: dict[str, str],
-    headers: Headers,
-    *,
-    supervisor: bool = False,
-    csrf: bool = False,
-) -> Staff | tuple[int, str, str]:
-    """The signed-in staff member, or (status, code, message) for the error to send.
-
-    ``csrf`` is for state-changing requests: the session's token must come back
-    in the X-CSRF-Token header (the cookie alone, which a browser attaches to
-    a forged request, is not enough).
-    """
-    found = await staff_from_cookie(store, cookies)
-    if found is None:
-        return (401, "unauthenticated", "sign in first")
-    staff, expected_csrf = found
-    if csrf and not csrf_ok(expected_csrf, headers):
-        return (403, "bad_csrf", "missing or wrong CSRF token")
-    if supervisor and not staff.is_supervisor:
-        return (403, "forbidden", "supervisors only")
-    return staff

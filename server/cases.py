@@ -27,10 +27,11 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.auth import csrf_ok, origin_allowed, staff_from_cookie
-from server.models import LANGUAGES, Staff, StaffRole
+from server.auth import origin_allowed
+from server.models import LANGUAGES, Staff
 from server.ratelimit import TokenBucket
 from server.services import Services
+from server.staff_http import signed_in
 
 log = structlog.get_logger(__name__)
 
@@ -464,24 +465,9 @@ async def reply_case(request: Request) -> Response:
     return JSONResponse({"case": case.public()})
 
 
-_STAFF_ROLES: Final = frozenset({StaffRole.COUNSELLOR, StaffRole.SUPERVISOR, StaffRole.ADMIN})
-
-
-async def _staff(request: Request, write: bool) -> Staff | JSONResponse:
-    found = await staff_from_cookie(_services(request).store, request.cookies)
-    if found is None:
-        return _error(401, "unauthenticated", "sign in first")
-    staff, csrf = found
-    if staff.role not in _STAFF_ROLES:
-        return _error(403, "forbidden", "counsellors and supervisors only")
-    if write and not csrf_ok(csrf, request.headers):
-        return _error(403, "bad_csrf", "missing or wrong CSRF token")
-    return staff
-
-
 async def staff_cases(request: Request) -> Response:
     """``GET /api/staff/cases``: open cases on the lines this staff member serves."""
-    staff = await _staff(request, write=False)
+    staff = await signed_in(request)
     if isinstance(staff, JSONResponse):
         return staff
     cases = await CaseStore(_services(request).pool).open_cases(staff)
@@ -490,7 +476,7 @@ async def staff_cases(request: Request) -> Response:
 
 async def staff_answer(request: Request) -> Response:
     """``POST /api/staff/cases/{id}/answer`` {text, close?}: answer a case."""
-    staff = await _staff(request, write=True)
+    staff = await signed_in(request)
     if isinstance(staff, JSONResponse):
         return staff
     services = _services(request)

@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--email", help="for alert e-mails (supervisors)")
     add.add_argument("--lines", default="", help="comma-separated line ids (default: all)")
     add.set_defaults(func=_staff_add)
+    soak = sub.add_parser("soak", help="long run over several processes; counts must match")
+    soak.add_argument("--minutes", type=float, default=2.0)
+    soak.add_argument("--conversations", type=int, default=40)
+    soak.add_argument("--messages", type=int, default=100)
+    soak.add_argument("--processes", type=int, default=2)
+    soak.add_argument("--kill-every", type=float, help="kill -9 a process every N seconds")
+    soak.set_defaults(func=_soak)
     bench = sub.add_parser("bench", help="measure speed goals (docs/benchmarks.md)")
     bench.add_argument(
         "--only",
@@ -172,6 +179,33 @@ def _staff_add(args: argparse.Namespace) -> int:
     with_store(create)
     print(f"created {args.role} {args.username}; password (shown once): {password}")
     return 0
+
+
+def _soak(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from server.soak import soak
+
+    settings = Settings.from_env()
+    if not (settings.database_url and settings.redis_url):
+        print(
+            "soak needs DATABASE_URL and REDIS_URL (several processes share them)", file=sys.stderr
+        )
+        return 2
+    result = asyncio.run(
+        soak(
+            settings.database_url,
+            settings.redis_url,
+            minutes=args.minutes,
+            conversations=args.conversations,
+            messages=args.messages,
+            processes=args.processes,
+            kill_every_s=args.kill_every,
+        )
+    )
+    print(json.dumps(result, indent=2))
+    return 0 if result["ok"] else 1
 
 
 def _bench(args: argparse.Namespace) -> int:

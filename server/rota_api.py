@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
@@ -21,10 +20,8 @@ from rota.model import Role
 from rota.shifts import effective_shifts
 from rota.yaml_format import RotaFormatError, parse_rota_yaml
 from server.alerts import raise_alert
-from server.auth import authorize
-from server.models import Staff
 from server.rota_state import RotaState
-from server.services import Services
+from server.staff_http import json_body, services_of, signed_in
 
 # A rota document is a few hundred lines; this bounds a hostile upload.
 MAX_ROTA_BYTES = 512 * 1024
@@ -32,13 +29,8 @@ MAX_COVERAGE_HOURS = 24 * 31
 MAX_CLOCK_IN_HOURS = 12
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
 def _state(request: Request) -> RotaState:
-    state: RotaState = _services(request).extras["rota_state"]
+    state: RotaState = services_of(request).extras["rota_state"]
     return state
 
 
@@ -46,30 +38,8 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
-async def _staff(
-    request: Request, *, supervisor: bool = False, csrf: bool = False
-) -> Staff | Response:
-    result = await authorize(
-        _services(request).store, request.cookies, request.headers, supervisor=supervisor, csrf=csrf
-    )
-    if isinstance(result, tuple):
-        return _error(*result)
-    return result
-
-
-async def _json(request: Request) -> dict[str, Any] | None:
-    body = await request.body()
-    if len(body) > 16 * 1024:
-        return None
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 async def import_rota(request: Request) -> Response:
-    staff = await _staff(request, supervisor=True, csrf=True)
+    staff = await signed_in(request, supervisor=True)
     if isinstance(staff, Response):
         return staff
     body = await request.body()
@@ -80,7 +50,7 @@ async def import_rota(request: Request) -> Response:
         rota = parse_rota_yaml(text)
     except RotaFormatError as exc:
         return _error(400, "bad_rota", str(exc))
-    services = _services(request)
+    services = services_of(request)
     document_id = await services.store.save_rota(text, staff.id)
     await services.store.audit(staff.id, "rota_import", detail={"document": document_id})
     await _state(request).refresh(services.store)
@@ -97,7 +67,7 @@ async def import_rota(request: Request) -> Response:
 
 async def coverage(request: Request) -> Response:
     """Who is on shift now and the gaps from now to ``hours`` ahead (default 24)."""
-    staff = await _staff(request, supervisor=True)
+    staff = await signed_in(request, supervisor=True)
     if isinstance(staff, Response):
         return staff
     state = _state(request)
@@ -146,7 +116,7 @@ async def coverage(request: Request) -> Response:
 
 async def my_calendar(request: Request) -> Response:
     """The signed-in staff member's shifts for the next 90 days as an RFC 5545 calendar."""
-    staff = await _staff(request)
+    staff = await signed_in(request)
     if isinstance(staff, Response):
         return staff
     state = _state(request)
@@ -170,7 +140,7 @@ async def my_calendar(request: Request) -> Response:
 
 
 async def my_status(request: Request) -> Response:
-    staff = await _staff(request)
+    staff = await signed_in(request)
     if isinstance(staff, Response):
         return staff
     state = _state(request)
@@ -185,11 +155,12 @@ async def my_status(request: Request) -> Response:
 
 async def request_clock_in(request: Request) -> Response:
     """A counsellor not on the rota asks to work now; a supervisor must approve."""
-    staff = await _staff(request, csrf=True)
+    staff = await signed_in(request)
     if isinstance(staff, Response):
         return staff
-    body = await _json(request)
-    if body is None or not isinstance(body.get("line"), str):
+    body = await json_body(request)
+    line_id = body.get("line") if body else None
+    if body is None or not isinstance(line_id, str) or not 0 < len(line_id) <= 40:
         return _error(400, "bad_request", "send JSON with line and hours")
     hours = body.get("hours", 4)
     if not isinstance(hours, int | float) or not 0 < hours <= MAX_CLOCK_IN_HOURS:
@@ -199,13 +170,13 @@ async def request_clock_in(request: Request) -> Response:
         role == "supervisor" and not staff.is_supervisor
     ):
         return _error(400, "bad_request", "role must be counsellor (or supervisor for supervisors)")
-    services = _services(request)
+    services = services_of(request)
     now = datetime.now(UTC)
     clock_in_id = await services.store.pool.fetchval(
         "INSERT INTO clock_ins (staff_id, line_id, role, starts_at, ends_at)"
         " VALUES ($1, $2, $3, $4, $5) RETURNING id",
         staff.id,
-        body["line"],
+        line_id,
         role,
         now,
         now + timedelta(hours=float(hours)),
@@ -214,21 +185,21 @@ async def request_clock_in(request: Request) -> Response:
         services,
         key=f"clock-in-request:{clock_in_id}",
         kind="clock_in_request",
-        reason=f"{staff.display_name} asks to clock in on {body['line']} for {hours} h",
-        line_id=body["line"],
+        reason=f"{staff.display_name} asks to clock in on {line_id} for {hours} h",
+        line_id=line_id,
     )
     return JSONResponse({"clock_in": clock_in_id, "status": "pending"}, status_code=201)
 
 
 async def approve_clock_in(request: Request) -> Response:
-    staff = await _staff(request, supervisor=True, csrf=True)
+    staff = await signed_in(request, supervisor=True)
     if isinstance(staff, Response):
         return staff
     try:
         clock_in_id = int(request.path_params["clock_in_id"])
     except ValueError:
         return _error(404, "not_found", "no such clock-in")
-    services = _services(request)
+    services = services_of(request)
     updated = await services.store.pool.fetchval(
         "UPDATE clock_ins SET approved_by = $2 WHERE id = $1 AND approved_by IS NULL RETURNING id",
         clock_in_id,
@@ -251,10 +222,10 @@ REQUEST_FIELDS = {
 
 async def create_request(request: Request) -> Response:
     """Sign up for an open shift, or ask to swap or to be covered."""
-    staff = await _staff(request, csrf=True)
+    staff = await signed_in(request)
     if isinstance(staff, Response):
         return staff
-    body = await _json(request)
+    body = await json_body(request)
     kind = body.get("kind") if body else None
     if body is None or kind not in REQUEST_FIELDS:
         return _error(400, "bad_request", "kind must be signup, swap or cover")
@@ -273,7 +244,7 @@ async def create_request(request: Request) -> Response:
             return _error(400, "bad_request", "start/end must be ISO times, role a rota role")
         if start.tzinfo is None or end <= start or end - start > timedelta(hours=24):
             return _error(400, "bad_request", "start/end need a time zone and at most 24 h")
-    request_id = await _services(request).store.pool.fetchval(
+    request_id = await services_of(request).store.pool.fetchval(
         "INSERT INTO rota_requests (kind, staff_id, payload) VALUES ($1, $2, $3) RETURNING id",
         kind,
         staff.id,
@@ -283,10 +254,10 @@ async def create_request(request: Request) -> Response:
 
 
 async def list_requests(request: Request) -> Response:
-    staff = await _staff(request, supervisor=True)
+    staff = await signed_in(request, supervisor=True)
     if isinstance(staff, Response):
         return staff
-    rows = await _services(request).store.pool.fetch(
+    rows = await services_of(request).store.pool.fetch(
         "SELECT r.id, r.kind, r.payload, r.status, s.username, r.created_at FROM rota_requests r"
         " JOIN staff s ON s.id = r.staff_id WHERE r.status = 'pending' ORDER BY r.id"
     )
@@ -307,10 +278,10 @@ async def list_requests(request: Request) -> Response:
 
 
 async def decide_request(request: Request) -> Response:
-    staff = await _staff(request, supervisor=True, csrf=True)
+    staff = await signed_in(request, supervisor=True)
     if isinstance(staff, Response):
         return staff
-    body = await _json(request)
+    body = await json_body(request)
     decision = body.get("decision") if body else None
     if decision not in ("approved", "rejected"):
         return _error(400, "bad_request", "decision must be approved or rejected")
@@ -318,7 +289,7 @@ async def decide_request(request: Request) -> Response:
         request_id = int(request.path_params["request_id"])
     except ValueError:
         return _error(404, "not_found", "no such request")
-    services = _services(request)
+    services = services_of(request)
     updated = await services.store.pool.fetchval(
         "UPDATE rota_requests SET status = $2, decided_by = $3, decided_at = now()"
         " WHERE id = $1 AND status = 'pending' RETURNING id",
@@ -336,7 +307,7 @@ async def decide_request(request: Request) -> Response:
 
 async def demand(request: Request) -> Response:
     """Expected contacts per hour of the week against counsellors scheduled (Erlang C)."""
-    staff = await _staff(request, supervisor=True)
+    staff = await signed_in(request, supervisor=True)
     if isinstance(staff, Response):
         return staff
     state = _state(request)
@@ -350,7 +321,7 @@ async def demand(request: Request) -> Response:
     weeks = 8
     now = datetime.now(UTC)
     history_start = now - timedelta(weeks=weeks)
-    rows = await _services(request).store.pool.fetch(
+    rows = await services_of(request).store.pool.fetch(
         "SELECT queued_at, coalesce(ended_at, now()) - coalesce(accepted_at, queued_at) AS handled"
         " FROM conversations WHERE line_id = $1 AND queued_at >= $2",
         line_id,
