@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import structlog
 
 from server.matching import CounsellorState, MatchPolicy, WaitingConversation, plan_offers
 from server.models import RiskTier
@@ -166,6 +169,9 @@ def run(only: set[str], quick: bool, database_url: str | None) -> dict[str, Any]
     if "matching" in only:
         results["matching"] = bench_matching()
     if "chat" in only:
+        # Logs would measure the terminal, not the server.
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+        results["chat_one_caller"] = asyncio.run(_chat(1, 50 if quick else 200, database_url))
         callers, messages = (10, 20) if quick else (50, 100)
-        results["chat"] = asyncio.run(_chat(callers, messages, database_url))
+        results["chat_concurrent"] = asyncio.run(_chat(callers, messages, database_url))
     return results

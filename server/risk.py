@@ -60,7 +60,7 @@ async def assess_message(
     previous, now = await services.store.record_assessment(
         conv.id, stored.seq, assessment.tier, assessment.score, assessment.categories, evidence
     )
-    log.info(
+    (log.info if now > previous else log.debug)(
         "message_assessed",
         seq=stored.seq,
         tier=assessment.tier.label,
