@@ -127,7 +127,7 @@ class CallerSession:
                 },
             )
         elif kind == "end":
-            await self.end()
+            await self.end(frame.get("reason", "caller"))
 
     async def start(self, frame: dict[str, Any]) -> None:
         if self.conversation is not None:
@@ -252,11 +252,11 @@ class CallerSession:
         except TimeoutError:
             log.warning("assessments_unfinished")
 
-    async def end(self) -> None:
+    async def end(self, reason: str) -> None:
         assert self.conversation is not None
         conv = await self.store.caller_end(self.conversation.id)
         self.conn.send(
-            {"type": "ended", "conversation": str(self.conversation.id), "reason": "caller"}
+            {"type": "ended", "conversation": str(self.conversation.id), "reason": reason}
         )
         if conv is not None:
             await self.services.bus.publish(
@@ -264,7 +264,7 @@ class CallerSession:
                 {
                     "type": "ended",
                     "conversation": str(conv.id),
-                    "reason": "caller",
+                    "reason": reason,
                     "exclude_socket": self.conn.cid,
                 },
             )

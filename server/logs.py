@@ -43,5 +43,7 @@ def configure(dev: bool) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
-    # uvicorn's access log prints client addresses: callers must not be in logs.
+    # uvicorn's access log, and its "connection open"/"[accepted]" lines, print
+    # client addresses: callers must not be in logs. Its warnings stay.
     logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("uvicorn.error").setLevel(logging.WARNING)

@@ -80,6 +80,8 @@ STAFF_TYPES: Final = frozenset(
 ALL_TYPES: Final = CALLER_TYPES | STAFF_TYPES
 
 AVAILABILITY: Final = ("available", "paused", "away")
+# Why a caller ended; a quick exit may mean someone walked in on them.
+CALLER_END_REASONS: Final = ("caller", "quick_exit")
 
 # Client message ids are opaque to us but bounded so they cannot bloat storage.
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -154,6 +156,8 @@ def _validate(kind: str, frame: dict[str, Any], max_text_chars: int, ref: str | 
     if kind == "resume":
         _require_str(frame, "token", ref)
         _nonneg_int(frame, "last_seq", ref)
+    if kind == "end" and frame.get("reason", "caller") not in CALLER_END_REASONS:
+        raise ProtocolError(BAD_FRAME, "'reason' must be caller or quick_exit", ref)
     if kind == "typing" and not isinstance(frame.get("on"), bool):
         raise ProtocolError(BAD_FRAME, "'on' must be true or false", ref)
     if kind == "availability" and frame.get("status") not in AVAILABILITY:

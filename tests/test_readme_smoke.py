@@ -50,8 +50,13 @@ async def test_readme_run_command_serves_a_conversation(tmp_path: Path, repo_roo
         await counsellor.close()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
+        rest, _ = proc.communicate(timeout=30)
     assert (tmp_path / "pgdata").is_dir()
+    # Privacy: neither a client address nor a caller's words reach the logs.
+    log_text = output + rest
+    assert "er der nogen" not in log_text
+    assert re.search(r"127\.0\.0\.1:\d+ -", log_text) is None, log_text[-2000:]
+    assert "conversation_started" in log_text  # the logs are there, just clean
 
 
 async def _wait_healthy(base: str) -> None:

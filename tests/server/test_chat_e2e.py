@@ -235,3 +235,18 @@ async def test_counsellor_reconnects_and_syncs_missed_messages(running: Running)
     assert (await again.expect("message"))["seq"] == 3
     await caller.say("four")
     assert (await again.expect("message"))["seq"] == 4
+
+
+async def test_quick_exit_is_reported_to_the_counsellor(running: Running) -> None:
+    line = await running.line()
+    counsellor = await running.counsellor(line)
+    caller = await running.caller()
+    await caller.start(line)
+    conv = await counsellor.take_next()
+    await caller.send({"type": "end", "reason": "quick_exit"})
+    ended = await counsellor.expect("ended", conversation=conv)
+    assert ended["reason"] == "quick_exit"
+    other = await running.caller()
+    await other.start(line)
+    await other.send({"type": "end", "reason": "bored"})
+    assert (await other.expect("error"))["code"] == "bad_frame"

@@ -239,3 +239,57 @@ def test_cli_imports_and_reports_gaps(database_url: str, tmp_path) -> None:
         timeout=60,
     )
     assert ics.returncode == 0 and "BEGIN:VCALENDAR" in ics.stdout
+
+
+async def test_open_shift_sign_up_counts_once_a_supervisor_approves(running: Running) -> None:
+    line = await running.line()
+    sup = await running.staff(line, role=StaffRole.SUPERVISOR)
+    volunteer = await running.staff(line)
+    await import_rota(
+        running, sup.username, rota_yaml(line, [], [volunteer.username], sup.username)
+    )
+    ws = await Counsellor.open(running.http, volunteer.username, running.password)
+    await ws.clock_in()
+    caller = await running.caller()
+    await caller.start(line)
+    await ws.nothing_of("offer", wait=0.5)
+    now = datetime.now(UTC)
+    http, csrf = await login(running, volunteer.username)
+    async with aclosing(http):
+        asked = await http.post(
+            "/api/rota/requests",
+            headers={"x-csrf-token": csrf},
+            json={
+                "kind": "signup",
+                "line": line,
+                "role": "counsellor",
+                "start": (now - timedelta(minutes=5)).isoformat(),
+                "end": (now + timedelta(hours=3)).isoformat(),
+            },
+        )
+        assert asked.status_code == 201, asked.text
+        request_id = asked.json()["request"]
+        assert (await http.get("/api/rota/requests")).status_code == 403
+        bad = await http.post(
+            "/api/rota/requests",
+            headers={"x-csrf-token": csrf},
+            json={"kind": "signup", "line": line},
+        )
+        assert bad.status_code == 400
+    sup_http, sup_csrf = await login(running, sup.username)
+    async with aclosing(sup_http):
+        pending = (await sup_http.get("/api/rota/requests")).json()["requests"]
+        assert [r["id"] for r in pending if r["staff"] == volunteer.username] == [request_id]
+        decided = await sup_http.post(
+            f"/api/rota/requests/{request_id}",
+            headers={"x-csrf-token": sup_csrf},
+            json={"decision": "approved"},
+        )
+        assert decided.status_code == 200
+        demand = await sup_http.get(f"/api/rota/demand?line={line}")
+        assert demand.status_code == 200
+        body = demand.json()
+        assert body["formula"] == "Erlang C" and len(body["hours"]) == 168
+        assert body["contacts"] >= 1
+    offer = await ws.expect("offer")
+    assert offer["conversation"] == caller.conversation

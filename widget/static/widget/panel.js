@@ -687,8 +687,9 @@
     show('v-ended');
   }
 
-  function wipeEverything() {
-    if (live) sendFrame({ type: 'end' });
+  function wipeEverything(reason) {
+    // The counsellor is told it was a quick exit: the caller may not be safe.
+    if (live) sendFrame(reason ? { type: 'end', reason: reason } : { type: 'end' });
     finished = true;
     dropSocket();
     wipeStorage();
@@ -702,7 +703,7 @@
 
   function quickExit() {
     var target = exitUrl();
-    wipeEverything();
+    wipeEverything('quick_exit');
     document.body.hidden = true;
     if (framed && hostOrigin) toHost({ type: 'hl:exit', url: target });
     else location.replace(target);
