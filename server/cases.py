@@ -470,7 +470,9 @@ async def staff_cases(request: Request) -> Response:
     staff = await signed_in(request)
     if isinstance(staff, JSONResponse):
         return staff
-    cases = await CaseStore(_services(request).pool).open_cases(staff)
+    services = _services(request)
+    cases = await CaseStore(services.pool).open_cases(staff)
+    await services.store.audit(staff.id, "cases_read", None, {"cases": len(cases)})
     return JSONResponse({"cases": [c.for_staff() for c in cases]})
 
 

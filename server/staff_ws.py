@@ -164,7 +164,12 @@ class StaffSession:
                     },
                 )
             elif kind == "sync":
-                await self.conn.follow(conv.id, int(frame.get("last_seq", 0)), catch_up=True)
+                last_seq = int(frame.get("last_seq", 0))
+                # Every read of a transcript by staff is audited (docs/console.md).
+                await self.store.audit(
+                    self.staff.id, "transcript_read", conv.id, {"after_seq": last_seq}
+                )
+                await self.conn.follow(conv.id, last_seq, catch_up=True)
             elif kind == "end":
                 await self.end(conv, frame)
 
@@ -252,6 +257,7 @@ class StaffSession:
                 p.OFFER_GONE, "this conversation is no longer offered to you", str(conv_id)
             )
         assert self.presence is not None
+        await self.store.audit(self.staff.id, "transcript_read", conv.id, {"after_seq": 0})
         for conn in list(self.presence.sockets):
             conn.send({"type": "assigned", **_summary(conv)})
             await conn.follow(conv.id, 0, catch_up=True)

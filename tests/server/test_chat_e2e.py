@@ -250,3 +250,17 @@ async def test_quick_exit_is_reported_to_the_counsellor(running: Running) -> Non
     await other.start(line)
     await other.send({"type": "end", "reason": "bored"})
     assert (await other.expect("error"))["code"] == "bad_frame"
+
+
+async def test_staff_reads_of_a_transcript_are_audited(running: Running) -> None:
+    line = await running.line()
+    counsellor = await running.counsellor(line)
+    caller = await running.caller()
+    await caller.start(line)
+    conv = await counsellor.take_next()
+    await counsellor.send({"type": "sync", "conversation": conv, "last_seq": 0})
+    await asyncio.sleep(0.2)
+    rows = await running.store.pool.fetch(
+        "SELECT action, detail FROM audit_log WHERE conversation_id = $1 ORDER BY id",
+        uuid.UUID(conv))
+    assert [r["action"] for r in rows] == ["transcript_read", "transcript_read"]
