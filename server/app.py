@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import cases, http_api, retention, rota_api, rota_jobs
+from server import cases, http_api, retention, rota_api, rota_jobs, wait_watch
 from server.bus import make_bus
 from server.bus.presence import make_presence_board
 from server.caller_ws import caller_endpoint
@@ -168,9 +168,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         await running.hub.start()
         rota_task = rota_jobs.start(running, rota_state)
         retention_task = retention.start(running)
+        # Wait alerts run whether or not a supervisor has the monitor open.
+        wait_task = wait_watch.start(running)
         try:
             yield
         finally:
+            await wait_watch.stop(wait_task)
             await retention.stop(retention_task)
             await rota_jobs.stop(rota_task)
             if own:

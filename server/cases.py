@@ -248,8 +248,10 @@ class CaseStore:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def create(self, line_id: str, lang: str, code_hash: bytes, text: str) -> bool:
-        """Insert a case with its first message; False if the code hash is taken."""
+    async def create(
+        self, line_id: str, lang: str, code_hash: bytes, text: str
+    ) -> uuid.UUID | None:
+        """Insert a case with its first message; None if the code hash is taken."""
         async with self.pool.acquire() as conn, conn.transaction():
             case_id = await conn.fetchval(
                 "INSERT INTO cases (line_id, lang, code_hash, last_seq) VALUES ($1, $2, $3, 1)"
@@ -259,14 +261,14 @@ class CaseStore:
                 code_hash,
             )
             if case_id is None:
-                return False
+                return None
             await conn.execute(
                 "INSERT INTO case_messages (case_id, seq, sender, body)"
                 " VALUES ($1, 1, 'caller', $2)",
                 case_id,
                 text,
             )
-            return True
+            return uuid.UUID(str(case_id))
 
     async def _load(self, conn: asyncpg.Connection, row: asyncpg.Record) -> Case:
         rows = await conn.fetch(
@@ -357,6 +359,31 @@ class CaseStore:
         return inserted is not None
 
 
+# -- live hints to staff -------------------------------------------------------------
+
+# Every staff socket listens here (server/staff_ws.py) and forwards the events
+# of the lines its staff member serves. Only a hint: no caller text crosses the
+# bus; the console fetches GET /api/staff/cases when one arrives.
+CASES_CHANNEL: Final = "cases"
+
+
+async def _announce(
+    services: Services, case_id: uuid.UUID, line_id: str, lang: str, state: str, change: str
+) -> None:
+    """Tell staff that a case appeared, was followed up, answered or closed."""
+    await services.bus.publish(
+        CASES_CHANNEL,
+        {
+            "type": "case",
+            "case": str(case_id),
+            "line": line_id,
+            "lang": lang,
+            "state": state,
+            "change": change,
+        },
+    )
+
+
 # -- HTTP ---------------------------------------------------------------------------
 
 
@@ -420,8 +447,10 @@ async def create_case(request: Request) -> Response:
     cases = CaseStore(services.pool)
     for _ in range(5):  # a collision in 2^33 is rare; five in a row is a bug
         code = new_code()
-        if await cases.create(line.id, lang, await hash_code_async(code), text):
+        case_id = await cases.create(line.id, lang, await hash_code_async(code), text)
+        if case_id is not None:
             log.info("case_created", line=line.id, lang=lang)
+            await _announce(services, case_id, line.id, lang, "open", "created")
             return JSONResponse({"code": code}, status_code=201)
     return _error(503, "try_again", "could not make a code; try again")
 
@@ -462,6 +491,7 @@ async def reply_case(request: Request) -> Response:
         return _error(409, "case_closed", "this case is closed")
     if case is None:
         return _error(404, "unknown_code", "no case with that code")
+    await _announce(services, case.id, case.line_id, case.lang, case.state, "followed_up")
     return JSONResponse({"case": case.public()})
 
 
@@ -502,6 +532,7 @@ async def staff_answer(request: Request) -> Response:
     if case is None:
         return _error(404, "unknown_case", "no such case")
     await services.store.audit(staff.id, "case_answered", None, {"case": str(case_id)})
+    await _announce(services, case.id, case.line_id, case.lang, case.state, "answered")
     return JSONResponse({"case": case.for_staff()})
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -28,6 +30,8 @@ log = structlog.get_logger(__name__)
 OUTBOX_LIMIT = 1000
 # Close code for a client cut off for being too slow (RFC 6455: policy/try later).
 CLOSE_TOO_SLOW = 1013
+# RFC 6455 1011: the server could not go on (here: a catch-up read failed).
+CLOSE_INTERNAL_ERROR = 1011
 
 
 class Connection:
@@ -71,15 +75,44 @@ class Connection:
         if catch_up:
             self.send({"type": "_catch_up", "conversation": str(conversation_id)})
 
-    async def listen(self, channel: str) -> None:
-        if channel not in self._unsubscribe:
-            self._unsubscribe[channel] = await self.bus.subscribe(channel, self._on_event)
+    async def listen(
+        self, channel: str, accept: Callable[[dict[str, Any]], bool] | None = None
+    ) -> None:
+        """Forward a channel's events to this socket.
+
+        ``accept`` sees each event first (it may act on it, without blocking)
+        and says whether it is forwarded.
+        """
+        if channel in self._unsubscribe:
+            return
+        handler: Callable[[dict[str, Any]], None] = self._on_event
+        if accept is not None:
+            handler = functools.partial(self._on_accepted_event, accept)
+        self._unsubscribe[channel] = await self.bus.subscribe(channel, handler)
+
+    def follow_soon(self, conversation_id: uuid.UUID) -> None:
+        """Follow a conversation and send what this socket has not seen, after what is queued.
+
+        For bus handlers, which cannot await: the writer subscribes and catches
+        up in outbox order, so live messages and the replay neither gap nor double.
+        """
+        self.send({"type": "_follow", "conversation": str(conversation_id)})
+
+    def unfollow_soon(self, conversation_id: uuid.UUID) -> None:
+        """Stop following a conversation once what is queued is written (bus handlers)."""
+        self.send({"type": "_unfollow", "conversation": str(conversation_id)})
 
     async def unfollow(self, conversation_id: uuid.UUID) -> None:
         self.last_seq.pop(conversation_id, None)
         unsubscribe = self._unsubscribe.pop(f"conv:{conversation_id}", None)
         if unsubscribe is not None:
             await unsubscribe()
+
+    def _on_accepted_event(
+        self, only: Callable[[dict[str, Any]], bool], event: dict[str, Any]
+    ) -> None:
+        if only(event):
+            self._on_event(event)
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if event.get("audience") == "staff" and self.viewer != "staff":
@@ -97,14 +130,23 @@ class Connection:
         except asyncio.CancelledError:
             raise
         except Exception:
-            # The socket is gone; the reader side notices and cleans up.
+            # The socket is gone, or a catch-up could not be read (database
+            # down): close it, so that the client reconnects and resumes.
             self.closed.set()
+            await self._close(CLOSE_INTERNAL_ERROR)
 
     async def _prepare(self, frame: dict[str, Any]) -> list[dict[str, Any]]:
         kind = frame.get("type")
         if kind == "_catch_up":
             conv = uuid.UUID(frame["conversation"])
             return await self._fill(conv, None)
+        if kind == "_follow":
+            conv = uuid.UUID(frame["conversation"])
+            await self.follow(conv, self.last_seq.get(conv, 0), catch_up=False)
+            return await self._fill(conv, None)
+        if kind == "_unfollow":
+            await self.unfollow(uuid.UUID(frame["conversation"]))
+            return []
         if kind != "message":
             return [_public(frame)]
         conv = uuid.UUID(frame["conversation"])

@@ -113,10 +113,23 @@ async def ask_for_help(
     await services.store.audit(staff.id, "help_requested", conv.id)
 
 
+async def on_shift_somewhere(services: Services, staff_id: int) -> bool:
+    """On shift with a socket open, in this process or (presence board) another."""
+    local = services.hub.presence.get(staff_id)
+    if local is not None and local.sockets and local.on_shift:
+        return True
+    return any(e.get("staff") == staff_id for e in await services.hub.everyone_on_shift())
+
+
 async def transfer(
     services: Services, staff: Staff, conv: Conversation, frame: dict[str, Any]
-) -> dict[str, Any]:
-    """Hand the conversation to a colleague on shift here, or back to a line's queue."""
+) -> None:
+    """Hand the conversation to a colleague on shift (in any process), or back to a queue.
+
+    ``transferred_out`` goes to the giver and ``transferred_in`` to the
+    receiver over the bus; each process with their sockets follows or lets go
+    (``server.staff_ws``), so giver and receiver may be on different processes.
+    """
     store, hub = services.store, services.hub
     if "to_line" in frame:
         line = await store.get_line(frame["to_line"])
@@ -132,15 +145,18 @@ async def transfer(
         )
         await hub.released(staff.id, conv.id)
         hub.forget_queue_frame(conv.id)
-        return {"type": "transferred_out", "conversation": str(conv.id), "to_line": line.id}
+        await services.bus.publish(
+            f"staff:{staff.id}",
+            {"type": "transferred_out", "conversation": str(conv.id), "to_line": line.id},
+        )
+        return
     target_id = int(frame["to_staff"])
-    presence = hub.presence.get(target_id)
+    target = await store.staff_by_id(target_id)
     if (
         target_id == staff.id
-        or presence is None
-        or not presence.sockets
-        or not presence.on_shift
-        or not presence.staff.serves(conv.line_id)
+        or target is None
+        or not target.serves(conv.line_id)
+        or not await on_shift_somewhere(services, target_id)
     ):
         raise p.ProtocolError(
             p.TRANSFER_REFUSED, "that colleague is not on shift for this line", str(conv.id)
@@ -161,10 +177,13 @@ async def transfer(
             "type": "joined",
             "conversation": str(conv.id),
             "role": "counsellor",
-            "name": presence.staff.display_name,
+            "name": target.display_name,
         },
     )
-    return {"type": "transferred_out", "conversation": str(conv.id), "to_staff": target_id}
+    await services.bus.publish(
+        f"staff:{staff.id}",
+        {"type": "transferred_out", "conversation": str(conv.id), "to_staff": target_id},
+    )
 
 
 async def release_locally(services: Services, staff_id: int, conv_id: uuid.UUID) -> None:

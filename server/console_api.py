@@ -181,16 +181,31 @@ async def conversation(request: Request) -> Response:
 
 
 async def colleagues(request: Request) -> Response:
-    """Whom a conversation can be transferred to: staff on shift here, and the lines."""
+    """Whom a conversation can be transferred to: staff on shift in any process, and the lines."""
     staff = await signed_in(request)
     if isinstance(staff, Response):
         return staff
     services = services_of(request)
     line_id = request.query_params.get("line", "")
-    people = [
-        {"id": p.staff.id, "name": p.staff.display_name, "role": p.staff.role.value}
+    people: dict[int, dict[str, Any]] = {
+        p.staff.id: {"id": p.staff.id, "name": p.staff.display_name, "role": p.staff.role.value}
         for p in services.hub.presence.values()
         if p.staff.id != staff.id and p.on_shift and p.sockets and p.staff.serves(line_id)
-    ]
-    lines = [{"id": line.id, "name": line.name} for line in await services.store.list_lines()]
-    return JSONResponse({"staff": sorted(people, key=lambda p: str(p["name"])), "lines": lines})
+    }
+    # Colleagues connected to other server processes, from the presence board.
+    for entry in await services.hub.everyone_on_shift():
+        staff_id, lines = entry.get("staff"), entry.get("lines") or []
+        if not isinstance(staff_id, int) or staff_id == staff.id or staff_id in people:
+            continue
+        if lines and line_id not in lines:
+            continue
+        name, role = entry.get("name"), entry.get("role")
+        if not isinstance(name, str) or not isinstance(role, str):
+            found = await services.store.staff_by_id(staff_id)  # an older process's entry
+            if found is None:
+                continue
+            name, role = found.display_name, found.role.value
+        people[staff_id] = {"id": staff_id, "name": name, "role": role}
+    lines_out = [{"id": line.id, "name": line.name} for line in await services.store.list_lines()]
+    ordered = sorted(people.values(), key=lambda p: str(p["name"]))
+    return JSONResponse({"staff": ordered, "lines": lines_out})

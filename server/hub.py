@@ -270,6 +270,9 @@ class Hub:
         self, waiting: list[WaitingConversation], queued: list[Conversation], now: float
     ) -> None:
         if not waiting:
+            # Report presence anyway: other processes check transfers and wait
+            # alerts against the board, and an entry expires unless refreshed.
+            await self.presence_board.put(self.process_id, self._board_entries())
             return
         positions = queue_positions(waiting)
         handle_s = await self._mean_handle_s(now)
@@ -295,15 +298,39 @@ class Hub:
                 self._last_queue_frame[conv.id] = frame
                 await self.bus.publish(f"conv:{conv.id}", frame)
 
+    def _board_entries(self) -> list[dict[str, Any]]:
+        """This process's counsellors on shift with a socket open, for the presence board.
+
+        Shape (docs/architecture.md): ``{"staff", "lines", "capacity", "load",
+        "available", "name", "role"}``. Entries without ``available`` come from
+        older processes, which listed available counsellors only.
+        """
+        entries = []
+        for state in self._counsellor_states():
+            presence = self.presence.get(state.id)
+            if presence is None or not state.on_shift or not presence.sockets:
+                continue
+            entries.append(
+                {
+                    "staff": state.id,
+                    "lines": sorted(state.line_ids),
+                    "capacity": state.capacity,
+                    "load": state.load,
+                    "available": state.available,
+                    "name": presence.staff.display_name,
+                    "role": presence.staff.role.value,
+                }
+            )
+        return entries
+
+    async def everyone_on_shift(self) -> list[dict[str, Any]]:
+        """Counsellors on shift and connected in every process (this one's entry fresh)."""
+        await self.presence_board.put(self.process_id, self._board_entries())
+        return await self.presence_board.everyone()
+
     async def _everyone_taking_calls(self) -> list[dict[str, Any]]:
         """Counsellors on shift and available in every process, via the presence board."""
-        mine = [
-            {"staff": s.id, "lines": sorted(s.line_ids), "capacity": s.capacity, "load": s.load}
-            for s in self._counsellor_states()
-            if s.on_shift and s.available
-        ]
-        await self.presence_board.put(self.process_id, mine)
-        return await self.presence_board.everyone()
+        return [e for e in await self.everyone_on_shift() if e.get("available", True)]
 
     async def _mean_handle_s(self, now: float) -> float:
         value, measured_at = self._handle_s
@@ -451,6 +478,21 @@ class Hub:
             if conv_id in presence.held:
                 presence.held[conv_id] = tier
         self.kick()
+
+    def now_holds(self, staff_id: int, conv_id: uuid.UUID, tier: RiskTier) -> None:
+        """``staff_id`` was handed a conversation, perhaps by another process: count it here."""
+        presence = self.presence.get(staff_id)
+        if presence is not None and conv_id not in presence.held:
+            presence.held[conv_id] = tier
+            self.kick()
+
+    def no_longer_holds(self, staff_id: int, conv_id: uuid.UUID) -> None:
+        """``staff_id`` gave a conversation away, perhaps through another process."""
+        presence = self.presence.get(staff_id)
+        if presence is not None and presence.held.pop(conv_id, None) is not None:
+            if not presence.held:
+                presence.idle_since = self.clock()
+            self.kick()
 
     def sockets_of(self, staff_id: int) -> list[Connection]:
         """This process's open sockets of one staff member."""

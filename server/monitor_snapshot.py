@@ -4,9 +4,8 @@ Design note: docs/console.md ("Shift monitor"). While a supervisor's socket is
 subscribed (frame ``monitor``), the server pushes a ``monitor_snapshot`` every
 ``SNAPSHOT_INTERVAL_S``: queues per line with a health light, active
 conversations, staff on shift, rota coverage, alerts. Alerts themselves also
-arrive at once as ``alert`` frames on the ``supervisors`` channel. Each push
-also runs the wait checks (``server.queue_health``) and raises what they find,
-once per key across processes.
+arrive at once as ``alert`` frames on the ``supervisors`` channel. The wait
+alerts are raised by ``server.wait_watch`` in every process, watched or not.
 
 Presence (who is on shift, their status and load) is this process's view.
 """
@@ -16,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,11 +23,10 @@ import structlog
 from rota.alerts import live_understaffing
 from rota.coverage import compute_coverage
 from rota.model import Rota
-from server.alerts import raise_alert
 from server.connection import Connection
 from server.errors import STORE_DOWN
 from server.models import Staff
-from server.queue_health import Staffing, Thresholds, Waiting, queue_health, wait_alerts
+from server.queue_health import Staffing, Thresholds, Waiting, queue_health
 from server.services import Services
 
 log = structlog.get_logger(__name__)
@@ -195,28 +192,7 @@ async def build_snapshot(
         "alerts": [
             a for a in await store.recent_alerts() if a["line"] is None or a["line"] in shown
         ],
-        "_waiting": waiting,
-        "_staffing": staffing,
-        "_thresholds": thresholds,
     }
-
-
-async def raise_wait_alerts(services: Services, snapshot: dict[str, Any], stamp: float) -> None:
-    """Raise the wait alerts the snapshot's facts call for (each key once, everywhere)."""
-    for candidate in wait_alerts(
-        snapshot["_waiting"], snapshot["_staffing"], snapshot["_thresholds"], stamp
-    ):
-        await raise_alert(
-            services,
-            key=candidate.key,
-            kind=candidate.kind,
-            reason=candidate.reason,
-            line_id=candidate.line_id,
-            conversation_id=(
-                uuid.UUID(candidate.conversation_id) if candidate.conversation_id else None
-            ),
-            tier=candidate.tier,
-        )
 
 
 def public(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -229,9 +205,7 @@ async def push_snapshots(services: Services, conn: Connection, viewer: Staff) ->
     while not conn.closed.is_set():
         try:
             now = datetime.now(UTC)
-            snapshot = await build_snapshot(services, now, viewer)
-            conn.send(public(snapshot))
-            await raise_wait_alerts(services, snapshot, now.timestamp())
+            conn.send(public(await build_snapshot(services, now, viewer)))
         except asyncio.CancelledError:
             raise
         except STORE_DOWN:

@@ -19,10 +19,11 @@ from server import console_actions, supervision
 from server import protocol as p
 from server.auth import origin_allowed, staff_from_cookie
 from server.caller_ws import CLOSE_POLICY, _ref
+from server.cases import CASES_CHANNEL
 from server.connection import Connection
 from server.errors import STORE_DOWN
 from server.hub import Presence
-from server.models import Conversation, ConversationState, Sender, Staff
+from server.models import Conversation, ConversationState, RiskTier, Sender, Staff
 from server.monitor_snapshot import push_snapshots, stop_task
 from server.ratelimit import TokenBucket
 from server.services import Services
@@ -69,10 +70,12 @@ class StaffSession:
         structlog.contextvars.bind_contextvars(staff_id=self.staff.id)
         self.conn.start()
         try:
-            await self.conn.listen(f"staff:{self.staff.id}")
+            await self.conn.listen(f"staff:{self.staff.id}", accept=self._on_own_event)
             if self.staff.is_supervisor:
                 # Risk and staffing alerts for whoever supervises the shift.
                 await self.conn.listen("supervisors")
+            # Left questions (server/cases.py) on the lines this member serves.
+            await self.conn.listen(CASES_CHANNEL, accept=self._serves_event_line)
             self.presence = await self.hub.staff_connected(self.staff, self.conn)
             await self.hello()
             while not self.conn.closed.is_set():
@@ -90,6 +93,36 @@ class StaffSession:
             await self.conn.stop()
             await self.hub.staff_disconnected(self.staff.id, self.conn)
             structlog.contextvars.unbind_contextvars("staff_id")
+
+    def _on_own_event(self, event: dict[str, Any]) -> bool:
+        """Events for this staff member; a hand-over is acted on in whichever process has us.
+
+        A transfer or take-over may be done by another server process: each
+        process that holds a socket of ours updates its own presence
+        bookkeeping (the load matching uses) and follows or lets go here.
+        """
+        kind, raw_id, raw_tier = event.get("type"), event.get("conversation"), event.get("tier")
+        if kind not in {"transferred_in", "transferred_out"}:
+            return True
+        # A bus handler must not raise: a malformed event is only passed on.
+        try:
+            conv_id = uuid.UUID(str(raw_id))
+            tier = RiskTier.parse(raw_tier) if isinstance(raw_tier, str) else RiskTier.NONE
+        except ValueError:
+            return True
+        if kind == "transferred_out":
+            self.hub.no_longer_holds(self.staff.id, conv_id)
+            self.conn.unfollow_soon(conv_id)
+            return True
+        self.hub.now_holds(self.staff.id, conv_id, tier)
+        # The frame first, then the transcript: the console opens the tab on it.
+        self.conn.send(event)
+        self.conn.follow_soon(conv_id)
+        return False
+
+    def _serves_event_line(self, event: dict[str, Any]) -> bool:
+        line = event.get("line")
+        return isinstance(line, str) and self.staff.serves(line)
 
     async def hello(self) -> None:
         assert self.presence is not None
@@ -211,12 +244,9 @@ class StaffSession:
             await console_actions.ask_for_help(services, staff, conv, frame)
             self.conn.send({"type": "help_requested", "conversation": str(conv.id)})
         elif kind == "transfer":
+            # ``transferred_out`` reaches our sockets in every process over the bus.
             conv = await self.participant(frame)
-            done = await console_actions.transfer(services, staff, conv, frame)
-            assert self.presence is not None
-            for conn in list(self.presence.sockets):
-                conn.send(done)
-                await conn.unfollow(conv.id)
+            await console_actions.transfer(services, staff, conv, frame)
 
     async def existing(self, frame: dict[str, Any]) -> Conversation:
         conv = await self.store.get_conversation(uuid.UUID(frame["conversation"]))

@@ -15,7 +15,6 @@ from importlib import resources
 from itertools import compress, count, pairwise
 from operator import itemgetter
 from pathlib import Path
-from typing import NamedTuple
 
 from triage.model import CATEGORIES, RiskTier
 from triage.normalise import (
@@ -125,12 +124,10 @@ class Combo:
     reason: str
 
 
-class Match(NamedTuple):
-    # A tuple, not a frozen dataclass: a long message makes dozens of these and a
-    # tuple is several times cheaper to build.
-    pattern: int
-    start: int
-    end: int
+# One match: (pattern index, first token, end token). A plain tuple, not a named
+# one: building a NamedTuple runs a Python-level `__new__`, a plain tuple is one
+# bytecode, and a long message makes dozens of these.
+Match = tuple[int, int, int]
 
 
 # Cheap necessary conditions checked before a pattern is matched word by word:
@@ -139,6 +136,14 @@ class Match(NamedTuple):
 # occur somewhere in the message for a later required element (None if there is
 # no such plain element). Most candidate patterns fail one of these.
 Precheck = tuple[frozenset[str] | None, frozenset[str] | None]
+# A candidate pattern as the scan tries it: (pattern index, elements, the anchor
+# words of its `Precheck`).
+Candidate = tuple[int, tuple[Elem, ...], frozenset[str] | None]
+# The patterns that may start at one token (or adjacent pair of tokens), sorted for
+# the scan: those the indexed words complete (a match at once), those whose next
+# word is a plain word (by that word: one dict lookup replaces a test per pattern),
+# and the rest. Each part keeps pattern order, which the scan restores on merging.
+Starts = tuple[tuple[int, ...], Mapping[str, tuple[Candidate, ...]], tuple[Candidate, ...]]
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ class Lexicon:
     first_stem: Mapping[str, tuple[tuple[str, int], ...]]
     first_num: tuple[int, ...]
     prechecks: tuple[Precheck, ...]
+    pair_starts: Mapping[tuple[str, str], Starts]
     vocabulary: frozenset[str]
     stems: Mapping[str, tuple[str, ...]]
     fuzzy_words: frozenset[str]
@@ -211,60 +217,105 @@ class Lexicon:
             )
         return tuple(singles) or None
 
-    def lookup(self, token: str) -> tuple[str, tuple[int, ...] | None]:
-        """Key and `singles` of one token as found in folded text. The engine
-        memoises this: it depends on the token alone, and messages reuse words."""
+    def lookup(self, token: str) -> tuple[str, Starts | None]:
+        """Key and the `starts` of its `singles` for one token as found in folded
+        text. The engine memoises this: it depends on the token alone, and messages
+        reuse words."""
         key = self.correct(normalise_token(token))
-        return key, self.singles(key)
+        singles = self.singles(key)
+        return key, None if singles is None else self.starts(singles, 1)
+
+    def starts(self, pids: Sequence[int], indexed: int) -> Starts:
+        """`pids` (patterns indexed by their first `indexed` words) sorted for the scan.
+
+        The scan restores the order of `pids` by pattern index when it merges the
+        parts; if `pids` is not in index order (a word that is both an exact and a
+        stem first word), everything goes to the last part, tried in the given order.
+        """
+        if any(a > b for a, b in pairwise(pids)):
+            return (), {}, tuple((pid, self.patterns[pid].elems, None) for pid in pids)
+        at_once: list[int] = []
+        by_next: dict[str, list[Candidate]] = {}
+        rest: list[Candidate] = []
+        for pid in pids:
+            elems = self.patterns[pid].elems
+            if len(elems) == indexed:
+                at_once.append(pid)
+                continue
+            follow, anchor = self.prechecks[pid]
+            if follow is None:
+                rest.append((pid, elems, anchor))
+            else:
+                for word in follow:
+                    by_next.setdefault(word, []).append((pid, elems, anchor))
+        return (
+            tuple(at_once),
+            {word: tuple(found) for word, found in by_next.items()},
+            tuple(rest),
+        )
 
     def scan(self, keys: Sequence[str]) -> list[Match]:
         """Every pattern match in `keys`, as (pattern index, first token, end token)."""
-        return self.scan_singles(keys, [self.singles(key) for key in keys])
+        singles = [self.singles(key) for key in keys]
+        return self.scan_singles(keys, [None if s is None else self.starts(s, 1) for s in singles])
 
-    def scan_singles(
-        self, keys: Sequence[str], singles: Sequence[tuple[int, ...] | None]
-    ) -> list[Match]:
-        """`scan` with each token's `singles` already looked up (`singles[i]` for
+    def scan_singles(self, keys: Sequence[str], singles: Sequence[Starts | None]) -> list[Match]:
+        """`scan` with each token's `starts` already looked up (`singles[i]` for
         `keys[i]`). Matches come ordered by first token; at one token, patterns
-        indexed by two words come first."""
+        indexed by two words come first, each group in pattern order."""
         matches: list[Match] = []
-        patterns = self.patterns
-        prechecks = self.prechecks
         last = len(keys) - 1
         present = frozenset(keys)
         # Most patterns are found through their first two words, so that common
         # openings ("jag", "i", "har") do not try hundreds of patterns each: every
         # adjacent pair of keys is looked up at once, in C, and only hits are visited.
-        pair_index = self.pair_index
-        for i in compress(count(), map(pair_index.__contains__, pairwise(keys))):
-            for pid in pair_index[keys[i], keys[i + 1]]:
-                elems = patterns[pid].elems
-                if len(elems) == 2:
-                    matches.append(Match(pid, i, i + 2))
-                    continue
-                follow, anchor = prechecks[pid]
-                if follow is not None and (i + 1 == last or keys[i + 2] not in follow):
-                    continue
+        pair_starts = self.pair_starts
+        for i in compress(count(), map(pair_starts.__contains__, pairwise(keys))):
+            at_once, by_next, rest = pair_starts[keys[i], keys[i + 1]]
+            mark = len(matches)
+            for pid in at_once:
+                matches.append((pid, i, i + 2))
+            first = len(matches)
+            if by_next and i + 1 < last:
+                for pid, elems, anchor in by_next.get(keys[i + 2], ()):
+                    if anchor is not None and anchor.isdisjoint(present):
+                        continue
+                    end = _match(elems, keys, 3, i + 3)
+                    if end >= 0:
+                        matches.append((pid, i, end))
+            middle = len(matches)
+            for pid, elems, anchor in rest:
                 if anchor is not None and anchor.isdisjoint(present):
                     continue
                 end = _match(elems, keys, 2, i + 2)
                 if end >= 0:
-                    matches.append(Match(pid, i, end))
+                    matches.append((pid, i, end))
+            if (mark < first) + (first < middle) + (middle < len(matches)) > 1:
+                # Back into pattern order (a pattern occurs once per token here).
+                matches[mark:] = sorted(matches[mark:])
         paired = len(matches)
         for i in compress(count(), singles):
-            for pid in singles[i]:  # type: ignore[union-attr]
-                elems = patterns[pid].elems
-                if len(elems) == 1:
-                    matches.append(Match(pid, i, i + 1))
-                    continue
-                follow, anchor = prechecks[pid]
-                if follow is not None and (i == last or keys[i + 1] not in follow):
-                    continue
+            at_once, by_next, rest = singles[i]  # type: ignore[misc]
+            mark = len(matches)
+            for pid in at_once:
+                matches.append((pid, i, i + 1))
+            first = len(matches)
+            if by_next and i < last:
+                for pid, elems, anchor in by_next.get(keys[i + 1], ()):
+                    if anchor is not None and anchor.isdisjoint(present):
+                        continue
+                    end = _match(elems, keys, 2, i + 2)
+                    if end >= 0:
+                        matches.append((pid, i, end))
+            middle = len(matches)
+            for pid, elems, anchor in rest:
                 if anchor is not None and anchor.isdisjoint(present):
                     continue
                 end = _match(elems, keys, 1, i + 1)
                 if end >= 0:
-                    matches.append(Match(pid, i, end))
+                    matches.append((pid, i, end))
+            if (mark < first) + (first < middle) + (middle < len(matches)) > 1:
+                matches[mark:] = sorted(matches[mark:])
         if paired and len(matches) > paired:
             matches.sort(key=_START)  # stable: pairs stay first at each token
         return matches
@@ -541,9 +592,10 @@ def _compile(
     prechecks = tuple(
         _precheck(pattern.elems, pid in paired) for pid, pattern in enumerate(patterns)
     )
-    return Lexicon(
+    lexicon = Lexicon(
         languages=languages,
         patterns=tuple(patterns),
+        pair_starts={},
         first_exact={k: tuple(v) for k, v in first_exact.items()},
         pair_index={pair: tuple(pids) for pair, pids in first_pair.items()},
         pair_first=frozenset(key for key, _ in first_pair),
@@ -563,3 +615,5 @@ def _compile(
         ascii_fold=ascii_fold_table(fold),
         latin1_fold=latin1_fold_table(fold),
     )
+    pair_starts = {pair: lexicon.starts(pids, 2) for pair, pids in lexicon.pair_index.items()}
+    return replace(lexicon, pair_starts=pair_starts)

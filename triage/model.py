@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Protocol
 
 CATEGORIES: tuple[str, ...] = ("suicide", "self_harm", "overdose", "violence", "abuse")
 
@@ -99,3 +100,119 @@ class Assessment:
             "rules_fired": list(self.rules_fired),
             "evidence": [e.to_json() for e in self.evidence],
         }
+
+
+class Explanation(Protocol):
+    """What an engine hands to `ExplainedOnDemand` instead of ready-made evidence
+    and reasons: it builds both when, and only when, someone reads one."""
+
+    def build(self) -> tuple[tuple[Evidence, ...], tuple[str, ...]]: ...
+
+
+class ExplainedOnDemand(Assessment):
+    """An `Assessment` whose `evidence` and `reasons` are built on first access.
+
+    Tier, score, categories, language and rules are decided eagerly; the
+    explanation (a frozen object per match and a sentence per reason) is most of
+    the cost of a risky message, and many callers (queue ordering, evaluation)
+    never read it. It reads, compares, hashes, prints and pickles like an
+    `Assessment` with the same field values (a pickled copy is a plain
+    `Assessment`).
+    """
+
+    __slots__ = ("_evidence", "_explanation", "_reasons")
+
+    _explanation: Explanation | None
+    _evidence: tuple[Evidence, ...] | None
+    _reasons: tuple[str, ...] | None
+
+    @classmethod
+    def create(
+        cls,
+        tier: RiskTier,
+        score: float,
+        categories: tuple[str, ...],
+        language: str | None,
+        rules_fired: tuple[str, ...],
+        explanation: Explanation,
+    ) -> ExplainedOnDemand:
+        """The assessment, with `explanation.build()` deferred to the first read."""
+        assessment = object.__new__(cls)
+        init = object.__setattr__
+        init(assessment, "tier", tier)
+        init(assessment, "score", score)
+        init(assessment, "categories", categories)
+        init(assessment, "language", language)
+        init(assessment, "rules_fired", rules_fired)
+        init(assessment, "_explanation", explanation)
+        init(assessment, "_evidence", None)
+        init(assessment, "_reasons", None)
+        return assessment
+
+    def _explain(self) -> None:
+        explanation = self._explanation
+        if explanation is not None:
+            evidence, reasons = explanation.build()
+            init = object.__setattr__
+            init(self, "_evidence", evidence)
+            init(self, "_reasons", reasons)
+            init(self, "_explanation", None)
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        """As `Assessment.evidence` (built on first access)."""
+        if self._evidence is None:
+            self._explain()
+        assert self._evidence is not None
+        return self._evidence
+
+    @evidence.setter
+    def evidence(self, value: tuple[Evidence, ...]) -> None:
+        # Reached only through object.__setattr__ (dataclasses.replace, unpickling):
+        # the frozen dataclass's own __setattr__ still refuses ordinary assignment.
+        object.__setattr__(self, "_evidence", value)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """As `Assessment.reasons` (built on first access)."""
+        if self._reasons is None:
+            self._explain()
+        assert self._reasons is not None
+        return self._reasons
+
+    @reasons.setter
+    def reasons(self, value: tuple[str, ...]) -> None:
+        object.__setattr__(self, "_reasons", value)
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.tier,
+            self.score,
+            self.categories,
+            self.evidence,
+            self.reasons,
+            self.language,
+            self.rules_fired,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Assessment):
+            return NotImplemented
+        return self._fields() == (
+            other.tier,
+            other.score,
+            other.categories,
+            other.evidence,
+            other.reasons,
+            other.language,
+            other.rules_fired,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return Assessment.__repr__(self).replace(type(self).__qualname__, "Assessment", 1)
+
+    def __reduce__(self) -> tuple[type[Assessment], tuple[object, ...]]:
+        return Assessment, self._fields()

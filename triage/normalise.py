@@ -161,8 +161,15 @@ def fold_text(
     """Case- and diacritic-fold `text`, one character for one."""
     if text.isascii():
         return text.encode("ascii").translate(ascii_fold).decode("ascii")
-    if latin1_fold is not None and max(text) <= "\xff":
-        return text.encode("latin-1").translate(latin1_fold).decode("latin-1")
+    if latin1_fold is not None:
+        # Trying the encoding is the cheap test: `max(text) <= "\xff"` compares
+        # character by character in Python objects, several times the whole fold.
+        try:
+            latin1 = text.encode("latin-1")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return latin1.translate(latin1_fold).decode("latin-1")
     return text.translate(fold)
 
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.async_api import expect
 
@@ -139,3 +140,54 @@ async def test_console_language_switch_and_empty_state_are_accessible(
     await screenshot(page, "console-empty")
     await page.goto(f"{running.http}/staff/monitor.html")
     await page.wait_for_url("**/staff/console.html")
+
+
+async def test_console_answers_a_question_left_by_a_caller(running: Running, page: Any) -> None:
+    line = await running.line()
+    member = await running.staff(line)
+    await sign_in(page, running, member, "console.html")
+    toggle = page.locator("#cases-toggle")
+    await expect(toggle).to_have_attribute("aria-expanded", "false")
+    await toggle.click()
+    await expect(toggle).to_have_attribute("aria-expanded", "true")
+    await expect(page.locator("#no-cases")).to_be_visible()
+
+    async with httpx.AsyncClient(base_url=running.http) as http:
+        # Left through the caller API while the console is open: it appears live.
+        created = await http.post(
+            "/api/cases", json={"line": line, "lang": "sv", "text": "Hur pratar jag med mamma?"}
+        )
+        code = created.json()["code"]
+        card = page.locator("#case-list .case")
+        await expect(card).to_have_count(1)
+        await expect(card.locator(".case-title")).to_have_text(f"{line} · sv")
+        await expect(card.locator(".case-messages")).to_contain_text("Hur pratar jag med mamma?")
+        await expect(card.locator(".case-age")).to_contain_text("väntat på svar")
+        await expect(page.locator("#case-count")).to_have_text("(1 öppna)")
+        assert await axe_violations(page) == []
+        await screenshot(page, "console-questions")
+
+        await card.get_by_label("Ditt svar").fill(
+            "Börja med en lugn stund, och berätta hur du mår."
+        )
+        await card.locator("button.case-send").click()
+        await expect(page.locator("#case-status")).to_have_text("Ditt svar har skickats.")
+        await expect(card).to_have_count(0)
+        await expect(page.locator("#no-cases")).to_be_visible()
+        found = (await http.post("/api/cases/lookup", json={"code": code})).json()["case"]
+        assert found["state"] == "answered"
+        assert [(m["from"], m["text"]) for m in found["messages"]] == [
+            ("caller", "Hur pratar jag med mamma?"),
+            ("counsellor", "Börja med en lugn stund, och berätta hur du mår."),
+        ]
+
+        # A follow-up re-opens it with the whole exchange; this time it is closed.
+        await http.post("/api/cases/reply", json={"code": code, "text": "Tack, det hjälpte."})
+        await expect(card).to_have_count(1)
+        await expect(card.locator(".case-messages .message")).to_have_count(3)
+        await card.get_by_label("Ditt svar").fill("Vad fint. Hör av dig igen om du vill.")
+        await card.get_by_label("Stäng frågan").check()
+        await card.locator("button.case-send").click()
+        await expect(card).to_have_count(0)
+        closed = (await http.post("/api/cases/lookup", json={"code": code})).json()["case"]
+        assert closed["state"] == "closed"

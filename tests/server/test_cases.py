@@ -12,6 +12,7 @@ import pytest
 from server import cases
 from server.models import StaffRole
 from tests.server.conftest import Running
+from tests.server.test_console import open_staff
 
 # -- the code itself (pure) ------------------------------------------------------------
 
@@ -189,6 +190,35 @@ async def test_staff_endpoints_need_a_session_and_the_line(
     async with staff_client(running, line, StaffRole.SUPERVISOR) as (client, _csrf):
         listed = (await client.get("/api/staff/cases")).json()["cases"]
         assert [c for c in listed if c["line"] == line]
+
+
+async def test_staff_sockets_hear_of_cases_on_their_lines_only(
+    running: Running, http: httpx.AsyncClient
+) -> None:
+    line, other = await running.line(), await running.line()
+    serving = await open_staff(running, await running.staff(line))
+    elsewhere = await open_staff(running, await running.staff(other))
+    created = await http.post("/api/cases", json={"line": line, "lang": "da", "text": "Hjælp?"})
+    code = created.json()["code"]
+    hint = await serving.expect("case", line=line)
+    assert (hint["change"], hint["state"], hint["lang"]) == ("created", "open", "da")
+    # A hint only: the caller's words stay off the bus, staff fetch the list.
+    assert "Hjælp" not in str(hint) and code not in str(hint)
+    await elsewhere.nothing_of("case", wait=0.5)
+
+    async with staff_client(running, line) as (staff, csrf):
+        answered = await staff.post(
+            f"/api/staff/cases/{hint['case']}/answer",
+            json={"text": "Vi er her."},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert answered.status_code == 200
+    done = await serving.expect("case", case=hint["case"], change="answered")
+    assert done["state"] == "answered"
+    await http.post("/api/cases/reply", json={"code": code, "text": "Tak. Mere her."})
+    again = await serving.expect("case", case=hint["case"], change="followed_up")
+    assert again["state"] == "open"
+    await elsewhere.nothing_of("case", wait=0.3)
 
 
 # -- ratings ---------------------------------------------------------------------------------

@@ -262,5 +262,6 @@ async def test_staff_reads_of_a_transcript_are_audited(running: Running) -> None
     await asyncio.sleep(0.2)
     rows = await running.store.pool.fetch(
         "SELECT action, detail FROM audit_log WHERE conversation_id = $1 ORDER BY id",
-        uuid.UUID(conv))
+        uuid.UUID(conv),
+    )
     assert [r["action"] for r in rows] == ["transcript_read", "transcript_read"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -9,12 +10,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from server.console_demo import ensure_console_demo
 from server.demo import DEMO_LINES
 from server.models import Staff, StaffRole
 from tests.server.clients import Caller, Counsellor
-from tests.server.conftest import Running
+from tests.server.conftest import Running, ServerFactory
 
 
 @asynccontextmanager
@@ -297,3 +299,54 @@ async def test_conversation_detail_for_the_holder(running: Running) -> None:
     assert [n["text"] for n in detail["notes"]] == ["private"]
     assert detail["counsellor"] == "Counsellor" and detail["line"] == line
     assert "supervisor_view" not in [a for a, _ in await audit_actions(running, conv)]
+
+
+async def test_transfer_to_a_colleague_on_another_server_process(
+    make_server: ServerFactory, redis_url: str | None
+) -> None:
+    if redis_url is None:
+        pytest.skip("REDIS_URL is not set: two processes need a shared bus")
+    here, there = await make_server(redis_url=redis_url), await make_server(redis_url=redis_url)
+    line, first, caller, conv = await chat(here)
+    first_id = first.seen[0]["staff"]["id"]
+    colleague = await there.staff(line)
+    second = await Counsellor.open(there.http, colleague.username, there.password)
+    await second.clock_in()
+    # The colleague is known to the first process only through the presence board.
+    assert colleague.id not in here.services.hub.presence
+    for _ in range(100):
+        if any(e["staff"] == colleague.id for e in await here.services.hub.everyone_on_shift()):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the colleague never showed on the presence board")
+    async with httpx.AsyncClient(base_url=here.http) as http:
+        login = await http.post(
+            "/api/login",
+            json={"username": first.seen[0]["staff"]["username"], "password": here.password},
+        )
+        login.raise_for_status()
+        listed = (await http.get(f"/api/console/colleagues?line={line}")).json()["staff"]
+        assert [p["id"] for p in listed] == [colleague.id]
+
+    await first.send({"type": "transfer", "conversation": conv, "to_staff": colleague.id})
+    await first.expect("transferred_out", conversation=conv, to_staff=colleague.id)
+    moved = await second.expect("transferred_in", conversation=conv)
+    assert (moved["from"], moved["line"]) == ("Counsellor", line)
+    # The colleague's process follows the conversation: the transcript comes unasked.
+    assert (await second.expect("message", conversation=conv, seq=1))["text"] == "hej"
+    assert (await caller.expect("joined"))["role"] == "counsellor"
+
+    await second.say(conv, "Hej, jag tar över härifrån.")
+    assert (await caller.has_message(2))["text"] == "Hej, jag tar över härifrån."
+    await caller.say("tack")
+    assert (await second.has_message(3))["text"] == "tack"
+    await first.send({"type": "send", "conversation": conv, "id": "s-x", "text": "hallå"})
+    assert (await first.expect("error"))["code"] == "not_participant"
+
+    # Each process's own presence bookkeeping moved the load.
+    conv_id = uuid.UUID(conv)
+    assert conv_id in there.services.hub.presence[colleague.id].held
+    assert conv_id not in here.services.hub.presence[first_id].held
+    stored = await here.store.get_conversation(conv_id)
+    assert stored.counsellor_id == colleague.id

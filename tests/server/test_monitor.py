@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from rota.cli import DEMO_ROTA, load_rota
+from server import wait_watch
 from server.models import StaffRole
-from tests.server.conftest import Running
+from tests.server.conftest import Running, ServerFactory
 from tests.server.test_console import open_staff, signed_in
 
 
@@ -119,3 +123,72 @@ async def test_a_supervisor_sees_only_the_lines_they_serve(running: Running) -> 
         snapshot = (await http.get("/api/monitor/snapshot")).json()
     assert [row["id"] for row in snapshot["lines"]] == [other]
     assert all(q["line"] == other for q in snapshot["queue"])
+
+
+async def _wait_for_alert_row(running: Running, kind: str, line: str) -> Any:
+    deadline = asyncio.get_running_loop().time() + 3 * wait_watch.CHECK_INTERVAL_S
+    while asyncio.get_running_loop().time() < deadline:
+        row = await running.store.pool.fetchrow(
+            "SELECT kind, tier, conversation_id FROM alerts WHERE kind = $1 AND line_id = $2",
+            kind,
+            line,
+        )
+        if row is not None:
+            return row
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {kind} alert on {line}")
+
+
+async def test_wait_alerts_are_raised_with_no_monitor_open(running: Running) -> None:
+    line = await running.line()
+    await running.store.pool.execute(
+        "UPDATE lines SET settings = $2 WHERE id = $1",
+        line,
+        json.dumps({"monitor": {"high_risk_wait_s": 1}}),
+    )
+    caller = await running.caller()
+    await caller.start(line, "sv")
+    await running.store.pool.execute(
+        "UPDATE conversations SET risk_tier = 3 WHERE id = $1", uuid.UUID(caller.conversation)
+    )
+    assert not running.services.hub.presence  # no staff at all, let alone a monitor
+
+    row = await _wait_for_alert_row(running, "risk_wait", line)
+    assert (row["tier"], str(row["conversation_id"])) == ("high", caller.conversation)
+    await _wait_for_alert_row(running, "understaffed", line)
+
+    # A supervisor who opens the monitor afterwards finds it waiting to be acknowledged.
+    supervisor = await open_staff(running, await running.staff(line, StaffRole.SUPERVISOR))
+    await supervisor.send({"type": "monitor", "on": True})
+    snapshot = await supervisor.expect("monitor_snapshot")
+    ours = [a for a in snapshot["alerts"] if a["conversation"] == caller.conversation]
+    assert [(a["kind"], a["acknowledged_at"]) for a in ours] == [("risk_wait", None)]
+    assert any(a["kind"] == "understaffed" and a["line"] == line for a in snapshot["alerts"])
+
+
+async def test_each_wait_alert_goes_out_once_across_processes(
+    make_server: ServerFactory,
+) -> None:
+    first, second = await make_server(), await make_server()
+    line = await first.line()
+    await first.store.pool.execute(
+        "UPDATE lines SET settings = $2 WHERE id = $1",
+        line,
+        json.dumps({"monitor": {"high_risk_wait_s": 0}}),
+    )
+    caller = await first.caller()
+    await caller.start(line, "sv")
+    await first.store.pool.execute(
+        "UPDATE conversations SET risk_tier = 4 WHERE id = $1", uuid.UUID(caller.conversation)
+    )
+    now = datetime.now(UTC)
+    await asyncio.gather(
+        *(wait_watch.check_once(r.services, now) for r in (first, second, first, second))
+    )
+    kinds = await first.store.pool.fetch(
+        "SELECT kind FROM alerts WHERE conversation_id = $1 OR (kind = 'understaffed'"
+        " AND line_id = $2)",
+        uuid.UUID(caller.conversation),
+        line,
+    )
+    assert sorted(r["kind"] for r in kinds) == ["risk_wait", "understaffed"]

@@ -16,6 +16,7 @@ from server.queue_health import (
     queue_health,
     wait_alerts,
 )
+from server.wait_watch import staffing_by_line
 
 NOW = 10_000.0
 LIMITS = Thresholds(high_risk_wait_s=60, long_wait_s=600, amber_wait_s=120, red_wait_s=600)
@@ -86,3 +87,28 @@ def test_queue_health_is_pure() -> None:
             assert node.module.split(".")[0] not in {"asyncio", "asyncpg", "starlette", "time"}
         if isinstance(node, ast.Import):
             assert all(a.name not in {"asyncio", "time", "datetime"} for a in node.names)
+
+
+def board(staff: int, lines: list[str], load: float, available: bool = True) -> dict[str, object]:
+    return {"staff": staff, "lines": lines, "capacity": 2, "load": load, "available": available}
+
+
+@pytest.mark.parametrize(
+    ("entries", "expected"),
+    [
+        ([], Staffing(0, 0, 0.0)),
+        # One counsellor connected to two processes counts once.
+        ([board(1, ["adults"], 1), board(1, ["adults"], 1)], Staffing(1, 1, 1.0)),
+        # No lines listed: serves every line.
+        ([board(2, [], 0)], Staffing(1, 1, 2.0)),
+        ([board(3, ["young"], 0)], Staffing(0, 0, 0.0)),
+        # On shift but paused: there, yet nobody to answer.
+        ([board(4, ["adults"], 0, available=False)], Staffing(1, 0, 0.0)),
+        # Older processes listed available counsellors only, without the flag.
+        ([{"staff": 5, "lines": ["adults"], "capacity": 2, "load": 2}], Staffing(1, 1, 0.0)),
+    ],
+)
+def test_staffing_from_the_presence_board(
+    entries: list[dict[str, object]], expected: Staffing
+) -> None:
+    assert staffing_by_line(entries, ["adults"]) == {"adults": expected}

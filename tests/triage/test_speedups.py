@@ -4,6 +4,9 @@ plain definitions they replace."""
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +14,7 @@ from hypothesis import strategies as st
 from triage import engine as engine_module
 from triage.engine import Engine
 from triage.lexicon import Match, _match
+from triage.model import Assessment
 from triage.normalise import TOKEN_RE, build_fold_table, normalise_token, tokenise
 
 FOLD = build_fold_table()
@@ -25,6 +29,8 @@ SAMPLES = [
     "hej, hur mår du?",
     "min kæreste slår mig når han er fuld",
     "how many pills to die, asking for a friend",
+    # Words that start patterns both as an exact word and through a stem.
+    "hittade hans självmordsbrev efter självmordsförsöket",
 ]
 
 
@@ -43,7 +49,7 @@ def _brute_force(engine: Engine, keys: list[str]) -> set[Match]:
             if pattern.elems[0].accepts(key):
                 end = _match(pattern.elems, keys, 1, i + 1)
                 if end >= 0:
-                    found.add(Match(pid, i, end))
+                    found.add((pid, i, end))
     return found
 
 
@@ -69,3 +75,25 @@ def test_memo_is_bounded_and_refills(engine: Engine, monkeypatch: pytest.MonkeyP
     for text in SAMPLES * 2:
         assert small.assess(text).to_json() == engine.assess(text).to_json()
         assert len(small._token_keys) <= max(5, len(tokenise(text, FOLD).keys))
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_explanation_on_demand_reads_like_an_assessment(engine: Engine, text: str) -> None:
+    lazy = engine.assess(text, "sv", ("jag vill inte leva",))
+    eager = Assessment(
+        tier=lazy.tier,
+        score=lazy.score,
+        categories=lazy.categories,
+        evidence=lazy.evidence,
+        reasons=lazy.reasons,
+        language=lazy.language,
+        rules_fired=lazy.rules_fired,
+    )
+    fresh = engine.assess(text, "sv", ("jag vill inte leva",))
+    assert fresh == eager and eager == fresh and hash(fresh) == hash(eager)
+    assert repr(fresh) == repr(eager)
+    assert pickle.loads(pickle.dumps(fresh)) == eager
+    assert dataclasses.asdict(fresh) == dataclasses.asdict(eager)
+    assert dataclasses.replace(fresh, score=0.5).reasons == eager.reasons
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fresh.reasons = ()  # type: ignore[misc]

@@ -24,7 +24,8 @@
     active: null,
     lineData: new Map(),       // line id -> Promise of {canned, referrals, topics}
   };
-  const send = S.connect(onFrame, () => {}, S.statusLine);
+  // Each (re)connect reloads the questions: hints missed while away are not replayed.
+  const send = S.connect(onFrame, () => loadCases(), S.statusLine);
 
   // -- header: shift and availability ------------------------------------------
 
@@ -101,6 +102,156 @@
     }
   }
   setInterval(tickOffers, 1000);
+
+  // -- questions (cases) ----------------------------------------------------------------
+  // Left questions of the lines this member serves (GET /api/staff/cases), oldest
+  // first. A `case` frame on the socket is only a hint that the list changed; we
+  // then fetch it again. Cards are updated in place so a half-written answer
+  // survives a refresh.
+
+  const cases = {
+    entries: new Map(),   // case id -> {li, data, rendered}
+    loading: null,
+    again: false,
+    counter: 0,
+  };
+  const caseToggle = document.getElementById("cases-toggle");
+  const caseBody = document.getElementById("case-body");
+  const caseList = document.getElementById("case-list");
+  const CASES_OPEN_KEY = "helpline.cases.open";
+
+  function setCasesOpen(open) {
+    caseBody.hidden = !open;
+    caseToggle.setAttribute("aria-expanded", String(open));
+    caseToggle.setAttribute("data-i18n", open ? "cases.hide" : "cases.show");
+    caseToggle.textContent = t(open ? "cases.hide" : "cases.show");
+    localStorage.setItem(CASES_OPEN_KEY, open ? "1" : "0");
+  }
+  caseToggle.addEventListener("click", () => setCasesOpen(caseBody.hidden));
+  setCasesOpen(localStorage.getItem(CASES_OPEN_KEY) === "1");
+
+  function caseStatus(text) {
+    document.getElementById("case-status").textContent = text;
+  }
+
+  function age(seconds) {
+    const minutes = Math.floor(Math.max(0, seconds) / 60);
+    if (minutes < 1) return t("age.under_minute");
+    if (minutes < 60) return t("age.minutes", { m: minutes });
+    const hours = Math.floor(minutes / 60);
+    if (hours < 24) return t("age.hours", { h: hours, m: minutes % 60 });
+    return t("age.days", { d: Math.floor(hours / 24), h: hours % 24 });
+  }
+
+  // Waiting since the caller last wrote (a follow-up re-opens a case).
+  function waitingSince(data) {
+    const fromCaller = data.messages.filter((m) => m.from === "caller");
+    return Date.parse(fromCaller.length ? fromCaller[fromCaller.length - 1].at : data.updated_at);
+  }
+
+  function buildCase(data) {
+    cases.counter += 1;
+    const n = cases.counter;
+    const text = el("textarea", { name: "text", rows: "3", maxlength: "4096", required: true, id: `case-${n}-text` });
+    const close = el("input", { type: "checkbox", name: "close", id: `case-${n}-close` });
+    const button = el("button", { type: "submit", class: "case-send" });
+    const form = el("form", { class: "case-answer" },
+      el("label", { for: text.id, class: "case-answer-label" }), text,
+      el("div", { class: "case-close" }, close, el("label", { for: close.id, class: "case-close-label" })),
+      button);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      answerCase(data.id, form);
+    });
+    const li = el("li", { class: "case", "data-case": data.id },
+      el("h3", { class: "case-title" }),
+      el("p", { class: "case-age" }),
+      el("ol", { class: "case-messages" }),
+      form);
+    return { li, data, rendered: "" };
+  }
+
+  function renderCase(entry, force) {
+    const { li, data } = entry;
+    li.querySelector(".case-title").textContent = t("cases.item", { line: data.line, lang: data.lang });
+    li.querySelector(".case-age").textContent = t("cases.waiting", { age: age((Date.now() - waitingSince(data)) / 1000) });
+    li.querySelector(".case-answer-label").textContent = t("cases.answer");
+    li.querySelector(".case-close-label").textContent = t("cases.close");
+    li.querySelector(".case-send").textContent = t("cases.send");
+    const key = `${I.lang}:${data.messages.length}`;
+    if (!force && entry.rendered === key) return;
+    entry.rendered = key;
+    li.querySelector(".case-messages").replaceChildren(...data.messages.map((m) => {
+      const from = m.from === "caller" ? "caller" : "counsellor";
+      return el("li", { class: `message from-${from}` },
+        el("span", { class: "meta", text: `${t(`cases.from.${from}`)} · ${S.clock(m.at)}` }),
+        el("span", { class: "body", text: m.text }));
+    }));
+  }
+
+  function renderCases(list) {
+    const focused = document.activeElement;
+    const seen = new Set();
+    list.forEach((data, index) => {
+      seen.add(data.id);
+      let entry = cases.entries.get(data.id);
+      if (!entry) {
+        entry = buildCase(data);
+        cases.entries.set(data.id, entry);
+      }
+      entry.data = data;
+      renderCase(entry, false);
+      if (caseList.children[index] !== entry.li) caseList.insertBefore(entry.li, caseList.children[index] || null);
+    });
+    for (const [id, entry] of cases.entries) {
+      if (!seen.has(id)) {
+        entry.li.remove();
+        cases.entries.delete(id);
+      }
+    }
+    if (focused && focused !== document.activeElement && document.contains(focused)) focused.focus();
+    document.getElementById("no-cases").hidden = list.length > 0;
+    document.getElementById("case-count").textContent = list.length ? t("cases.count", { n: list.length }) : "";
+  }
+
+  async function loadCases() {
+    if (cases.loading) {
+      cases.again = true;
+      return cases.loading;
+    }
+    cases.loading = (async () => {
+      try {
+        const data = await call("GET", "/api/staff/cases");
+        renderCases(data.cases);
+      } catch (_err) {
+        /* the next hint or reconnect tries again */
+      } finally {
+        cases.loading = null;
+      }
+      if (cases.again) {
+        cases.again = false;
+        await loadCases();
+      }
+    })();
+    return cases.loading;
+  }
+
+  async function answerCase(caseId, form) {
+    const text = form.text.value.trim();
+    if (!text) return;
+    const button = form.querySelector(".case-send");
+    button.disabled = true;
+    try {
+      await call("POST", `/api/staff/cases/${encodeURIComponent(caseId)}/answer`, { text, close: form.close.checked });
+      caseStatus(t(form.close.checked ? "cases.closed" : "cases.sent"));
+    } catch (err) {
+      caseStatus(t("error", { message: err.message }));
+      button.disabled = false;
+    }
+    await loadCases();
+  }
+
+  setInterval(() => { for (const entry of cases.entries.values()) renderCase(entry, false); }, 30000);
 
   // -- line data: canned responses, referrals, topics ---------------------------------
 
@@ -470,8 +621,9 @@
         break;
       }
       case "transferred_in": {
+        // The server follows the conversation for us: the transcript comes next.
         notice(t("transfer.in", { from: frame.from }));
-        openConversation(frame, true);
+        openConversation(frame, false);
         S.beep();
         break;
       }
@@ -515,6 +667,10 @@
       case "help_requested":
         notice(t("help.sent"));
         break;
+      case "case":
+        if (frame.change === "created" || frame.change === "followed_up") caseStatus(t("cases.arrived"));
+        loadCases();
+        break;
       case "caller_disconnected": {
         const view = viewFor(frame);
         if (view) view.q(".conv-status").textContent = t("info.caller_gone", { s: Math.round(frame.grace_s) });
@@ -548,6 +704,9 @@
   document.addEventListener("helpline:lang", () => {
     renderShift();
     renderOffersEmpty();
+    setCasesOpen(!caseBody.hidden);
+    for (const entry of cases.entries.values()) renderCase(entry, true);
+    document.getElementById("case-count").textContent = cases.entries.size ? t("cases.count", { n: cases.entries.size }) : "";
     for (const view of state.conversations.values()) {
       I.apply(view.panel);
       renderInfo(view);
