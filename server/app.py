@@ -17,7 +17,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server import cases, http_api, retention, rota_api, rota_jobs, wait_watch
+from server import cases, http_api, periodic, retention, rota_api, rota_jobs, wait_watch
 from server.bus import make_bus
 from server.bus.presence import make_presence_board
 from server.caller_ws import caller_endpoint
@@ -166,16 +166,27 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             await _announce_demo(running)
         rota_state = await install_rota(running)
         await running.hub.start()
-        rota_task = rota_jobs.start(running, rota_state)
-        retention_task = retention.start(running)
-        # Wait alerts run whether or not a supervisor has the monitor open.
-        wait_task = wait_watch.start(running)
+        jobs = [
+            periodic.start(
+                "rota",
+                rota_jobs.CHECK_INTERVAL_S,
+                lambda: rota_jobs.check_once(running, rota_state, datetime.now(UTC)),
+            ),
+            periodic.start(
+                "retention", retention.INTERVAL_S, lambda: retention.purge_logged(running)
+            ),
+            # Wait alerts run whether or not a supervisor has the monitor open.
+            periodic.start(
+                "wait_alerts",
+                wait_watch.CHECK_INTERVAL_S,
+                lambda: wait_watch.check_once(running, datetime.now(UTC)),
+            ),
+        ]
         try:
             yield
         finally:
-            await wait_watch.stop(wait_task)
-            await retention.stop(retention_task)
-            await rota_jobs.stop(rota_task)
+            for job in jobs:
+                await periodic.stop(job)
             if own:
                 await close_services(running)
             else:

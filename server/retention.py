@@ -8,12 +8,8 @@ callers wrote. Also removes expired staff sessions.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-
 import structlog
 
-from server.errors import STORE_DOWN
 from server.services import Services
 from server.store import Store
 
@@ -42,26 +38,7 @@ async def purge(store: Store, retention_days: int) -> dict[str, int]:
     return {"conversations": int(conversations), "cases": int(cases), "sessions": int(sessions)}
 
 
-async def run(services: Services) -> None:
-    while True:
-        try:
-            counts = await purge(services.store, services.settings.retention_days)
-            if any(counts.values()):
-                log.info("retention_purged", **counts)
-        except asyncio.CancelledError:
-            raise
-        except STORE_DOWN:
-            log.warning("retention_store_unavailable")
-        except Exception:
-            log.exception("retention_failed")
-        await asyncio.sleep(INTERVAL_S)
-
-
-def start(services: Services) -> asyncio.Task[None]:
-    return asyncio.create_task(run(services))
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+async def purge_logged(services: Services) -> None:
+    counts = await purge(services.store, services.settings.retention_days)
+    if any(counts.values()):
+        log.info("retention_purged", **counts)

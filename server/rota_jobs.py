@@ -5,15 +5,12 @@ Runs in every server process; ``raise_alert`` lets one process send each alert.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
 from rota.alerts import gaps_ahead, live_understaffing
 from server.alerts import raise_alert
-from server.errors import STORE_DOWN
 from server.rota_state import RotaState
 from server.services import Services
 
@@ -54,26 +51,3 @@ async def check_once(services: Services, state: RotaState, now: datetime) -> int
         reason=f"Rota digest, next {DIGEST_DAYS} days: {len(gaps)} gaps.\n{digest}",
     )
     return sent
-
-
-async def run(services: Services, state: RotaState) -> None:
-    while True:
-        try:
-            await check_once(services, state, datetime.now(UTC))
-        except asyncio.CancelledError:
-            raise
-        except STORE_DOWN:
-            log.warning("rota_check_store_unavailable")
-        except Exception:
-            log.exception("rota_check_failed")
-        await asyncio.sleep(CHECK_INTERVAL_S)
-
-
-def start(services: Services, state: RotaState) -> asyncio.Task[None]:
-    return asyncio.create_task(run(services, state))
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

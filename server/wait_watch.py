@@ -9,17 +9,14 @@ each key once across processes, so every process may run this job.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
 
 from server.alerts import raise_alert
-from server.errors import STORE_DOWN
 from server.queue_health import Staffing, Thresholds, Waiting, wait_alerts
 from server.services import Services
 
@@ -87,26 +84,3 @@ async def check_once(services: Services, now: datetime) -> int:
             tier=candidate.tier,
         )
     return sent
-
-
-async def run(services: Services) -> None:
-    while True:
-        try:
-            await check_once(services, datetime.now(UTC))
-        except asyncio.CancelledError:
-            raise
-        except STORE_DOWN:
-            log.warning("wait_check_store_unavailable")
-        except Exception:
-            log.exception("wait_check_failed")
-        await asyncio.sleep(CHECK_INTERVAL_S)
-
-
-def start(services: Services) -> asyncio.Task[None]:
-    return asyncio.create_task(run(services))
-
-
-async def stop(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
