@@ -69,13 +69,7 @@ class CallerSession:
         self._assessor = asyncio.create_task(self._assess_loop())
         try:
             await self.conn.listen("service")
-            while not self.conn.closed.is_set():
-                message = await self.ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                raw = message.get("text")
-                if raw is None:
-                    raw = message.get("bytes") or b""
+            async for raw in self.conn.incoming():
                 await self.handle(raw)
         except WebSocketDisconnect:
             pass

@@ -14,7 +14,7 @@ import contextlib
 import functools
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import structlog
@@ -54,6 +54,15 @@ class Connection:
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write_loop())
+
+    async def incoming(self) -> AsyncIterator[str | bytes]:
+        """The client's frames, until it disconnects or this socket is cut off."""
+        while not self.closed.is_set():
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            yield text if text is not None else (message.get("bytes") or b"")
 
     def send(self, frame: dict[str, Any]) -> None:
         """Queue a frame for this socket; cut the socket off if it is not reading."""

@@ -78,13 +78,7 @@ class StaffSession:
             await self.conn.listen(CASES_CHANNEL, accept=self._serves_event_line)
             self.presence = await self.hub.staff_connected(self.staff, self.conn)
             await self.hello()
-            while not self.conn.closed.is_set():
-                message = await self.ws.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                raw = message.get("text")
-                if raw is None:
-                    raw = message.get("bytes") or b""
+            async for raw in self.conn.incoming():
                 await self.handle(raw)
         except WebSocketDisconnect:
             pass
