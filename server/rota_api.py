@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from rota.conflicts import double_bookings
 from rota.coverage import compute_coverage, on_shift_now
 from rota.demand import Contact, demand_vs_schedule, scheduled_counsellors
 from rota.ics import to_ics
 from rota.model import Role
-from rota.shifts import effective_shifts
+from rota.shifts import effective_shifts, resolve
 from rota.yaml_format import RotaFormatError, parse_rota_yaml
 from server.alerts import raise_alert
 from server.rota_state import RotaState
@@ -102,6 +103,9 @@ async def coverage(request: Request) -> Response:
             }
         )
     body = result.to_dict()
+    duties = resolve(
+        state.rota, now, now + timedelta(hours=hours), clock_ins=state.rota.clock_ins
+    ).duties
     return JSONResponse(
         {
             "loaded": True,
@@ -110,6 +114,7 @@ async def coverage(request: Request) -> Response:
             "lines": lines,
             "gaps": body["gaps"],
             "overstaffing": body["overstaffing"],
+            "double_bookings": [b.to_dict() for b in double_bookings(duties)],
         }
     )
 

@@ -210,6 +210,7 @@ async def test_coverage_api_is_for_supervisors(running: Running) -> None:
     ours = next(entry for entry in coverage["lines"] if entry["line"] == line)
     assert {o["staff"] for o in ours["on_shift"]} == {member.username, sup.username}
     assert any(g["line"] == line for g in coverage["gaps"])  # the shift ends in 2 hours
+    assert coverage["double_bookings"] == []
 
 
 def test_cli_imports_and_reports_gaps(database_url: str, tmp_path) -> None:
