@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from server.errors import STORE_DOWN
 from server.models import Staff
 from server.queue_health import Staffing, Thresholds, Waiting, queue_health
 from server.services import Services
+from server.wait_watch import staffing_by_line
 
 log = structlog.get_logger(__name__)
 
@@ -99,25 +101,15 @@ async def build_snapshot(
     weights = hub.policy
     staff_rows = []
     staffing: dict[str, Staffing] = {}
+    # Counsellors of every process, from the presence board, not just this one's.
+    board = staffing_by_line(await hub.everyone_on_shift(), shown)
     for line in lines:
-        on_shift = available = 0
-        free = 0.0
-        for presence in hub.presence.values():
-            if not presence.staff.serves(line.id) or not presence.on_shift:
-                continue
-            on_shift += 1
-            if presence.availability == "available" and presence.sockets:
-                available += 1
-                load = sum(
-                    weights.weight(t, presence.staff.capacity) for t in presence.held.values()
-                )
-                free += max(0.0, presence.staff.capacity - load)
         shortfall = tuple(
             a["reason"]
             for a in (coverage or {}).get("now", [])
             if a["line"] == line.id and a["kind"] == "understaffed"
         )
-        staffing[line.id] = Staffing(on_shift, available, free, shortfall)
+        staffing[line.id] = dataclasses.replace(board[line.id], rota_shortfall=shortfall)
     for presence in hub.presence.values():
         if not any(presence.staff.serves(line_id) for line_id in shown):
             continue

@@ -59,7 +59,7 @@ class Waiting:
 
 @dataclass(frozen=True)
 class Staffing:
-    """Counsellors serving a line in this process right now."""
+    """Counsellors serving a line right now, in every process."""
 
     on_shift: int = 0
     available: int = 0
