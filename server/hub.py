@@ -47,7 +47,7 @@ DEFAULT_HANDLE_S = 600.0
 HANDLE_TIME_TTL_S = 60.0
 # An offer's database row lives this much longer than the offer itself, so that
 # only offers whose process died are expired by the others.
-OFFER_ROW_SLACK_S = 10.0
+OFFER_ROW_SLACK_S = 5.0
 
 
 @dataclass
@@ -369,6 +369,10 @@ class Hub:
         presence.held = {
             c.id: c.risk_tier for c in await self.store.active_for_counsellor(staff.id)
         }
+        # Offers to this counsellor that another process made (and probably died
+        # with) cannot be accepted here: free those callers now, not on expiry.
+        mine = [c for c, o in self.pending.items() if o.staff_id == staff.id]
+        await self.store.drop_offers_to(staff.id, keep=mine)
         self.kick()
         return presence
 

@@ -370,6 +370,13 @@ class Store:
             staff_id,
         )
 
+    async def drop_offers_to(self, staff_id: int, keep: list[uuid.UUID]) -> None:
+        await self.pool.execute(
+            "DELETE FROM offers WHERE staff_id = $1 AND NOT (conversation_id = ANY($2::uuid[]))",
+            staff_id,
+            keep,
+        )
+
     async def offered_elsewhere(self) -> set[uuid.UUID]:
         """Conversations with a live offer; expired ones (a dead process's) are removed."""
         await self.pool.execute("DELETE FROM offers WHERE expires_at < now()")
