@@ -211,6 +211,12 @@ class CounsellorRun:
                 continue
             kind = frame.get("type")
             if kind == "hello":
+                held_now = {held["conversation"] for held in frame["conversations"]}
+                # An end that the server carried out just before a crash: the
+                # wrapped_up frame was lost, but the conversation is no longer held.
+                for conv, seen in self.received.items():
+                    if len(seen) >= self.messages and conv not in held_now:
+                        self.finished.add(conv)
                 for held in frame["conversations"]:
                     conv = held["conversation"]
                     seen = self.received.setdefault(conv, [])

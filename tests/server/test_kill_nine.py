@@ -91,7 +91,16 @@ async def test_kill_nine_five_times_loses_nothing(database_url: str, redis: Priv
             while sum(len(c.finished) for c in counsellors) < CALLERS:
                 await asyncio.sleep(0.2)
 
-        await asyncio.wait_for(all_finished(), DEADLINE_S)
+        try:
+            await asyncio.wait_for(all_finished(), DEADLINE_S)
+        except TimeoutError:
+            finished = set().union(*(c.finished for c in counsellors))
+            stuck = [c.conversation for c in callers if c.conversation not in finished]
+            states = await pool.fetch(
+                "SELECT id, state, counsellor_id, last_seq FROM conversations WHERE id = ANY($1::uuid[])",
+                [uuid.UUID(s) for s in stuck],
+            )
+            raise AssertionError(f"not wrapped up: {[dict(r) for r in states]}") from None
     finally:
         stop.set()
         for server in cluster.servers:
