@@ -97,7 +97,8 @@ async def test_kill_nine_five_times_loses_nothing(database_url: str, redis: Priv
             finished = set().union(*(c.finished for c in counsellors))
             stuck = [c.conversation for c in callers if c.conversation not in finished]
             states = await pool.fetch(
-                "SELECT id, state, counsellor_id, last_seq FROM conversations WHERE id = ANY($1::uuid[])",
+                "SELECT id, state, counsellor_id, last_seq FROM conversations"
+                " WHERE id = ANY($1::uuid[])",
                 [uuid.UUID(s) for s in stuck],
             )
             raise AssertionError(f"not wrapped up: {[dict(r) for r in states]}") from None
