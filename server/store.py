@@ -105,6 +105,16 @@ _CONV_COLUMNS = (
 )
 
 
+# Notes and whispers: staff-only texts beside a transcript, one table each.
+STAFF_TEXT_TABLES = frozenset({"conversation_notes", "whispers"})
+
+
+def _check_staff_text_table(table: str) -> None:
+    # The name is interpolated into SQL: only these constants may pass.
+    if table not in STAFF_TEXT_TABLES:
+        raise ValueError(f"not a staff text table: {table!r}")
+
+
 class Store:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -676,32 +686,27 @@ class Store:
     async def add_note(
         self, conversation_id: uuid.UUID, staff_id: int, body: str
     ) -> dict[str, Any]:
-        row = await self.pool.fetchrow(
-            "WITH n AS (INSERT INTO conversation_notes (conversation_id, staff_id, body)"
-            " VALUES ($1, $2, $3) RETURNING *)"
-            " SELECT n.*, s.display_name FROM n JOIN staff s ON s.id = n.staff_id",
-            conversation_id,
-            staff_id,
-            body,
-        )
-        assert row is not None
-        return staff_text_frame(row)
+        return await self._add_staff_text("conversation_notes", conversation_id, staff_id, body)
 
     async def notes(self, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
-        rows = await self.pool.fetch(
-            "SELECT n.*, s.display_name FROM conversation_notes n JOIN staff s"
-            " ON s.id = n.staff_id WHERE conversation_id = $1 ORDER BY n.id",
-            conversation_id,
-        )
-        return [staff_text_frame(r) for r in rows]
+        return await self._staff_texts("conversation_notes", conversation_id)
 
     async def add_whisper(
         self, conversation_id: uuid.UUID, staff_id: int, body: str
     ) -> dict[str, Any]:
+        return await self._add_staff_text("whispers", conversation_id, staff_id, body)
+
+    async def whispers(self, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
+        return await self._staff_texts("whispers", conversation_id)
+
+    async def _add_staff_text(
+        self, table: str, conversation_id: uuid.UUID, staff_id: int, body: str
+    ) -> dict[str, Any]:
+        _check_staff_text_table(table)
         row = await self.pool.fetchrow(
-            "WITH w AS (INSERT INTO whispers (conversation_id, staff_id, body)"
+            f"WITH t AS (INSERT INTO {table} (conversation_id, staff_id, body)"
             " VALUES ($1, $2, $3) RETURNING *)"
-            " SELECT w.*, s.display_name FROM w JOIN staff s ON s.id = w.staff_id",
+            " SELECT t.*, s.display_name FROM t JOIN staff s ON s.id = t.staff_id",
             conversation_id,
             staff_id,
             body,
@@ -709,10 +714,11 @@ class Store:
         assert row is not None
         return staff_text_frame(row)
 
-    async def whispers(self, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
+    async def _staff_texts(self, table: str, conversation_id: uuid.UUID) -> list[dict[str, Any]]:
+        _check_staff_text_table(table)
         rows = await self.pool.fetch(
-            "SELECT w.*, s.display_name FROM whispers w JOIN staff s"
-            " ON s.id = w.staff_id WHERE conversation_id = $1 ORDER BY w.id",
+            f"SELECT t.*, s.display_name FROM {table} t JOIN staff s"
+            " ON s.id = t.staff_id WHERE conversation_id = $1 ORDER BY t.id",
             conversation_id,
         )
         return [staff_text_frame(r) for r in rows]
