@@ -18,6 +18,7 @@ from server import protocol as p
 from server.alerts import raise_alert
 from server.connection import Connection
 from server.models import Conversation, RiskTier, Staff
+from server.risk import escalate
 from server.services import Services
 
 log = structlog.get_logger(__name__)
@@ -67,15 +68,7 @@ async def reassess(
     )
     log.info("risk_reassessed", conversation=str(conv.id), tier=now.label, previous=previous.label)
     if now >= RiskTier.HIGH > previous:
-        await raise_alert(
-            services,
-            key=f"risk:{conv.id}:{now.label}",
-            kind="risk",
-            reason=f"{staff.display_name} assessed a caller on {conv.line_id} as {now.label}",
-            line_id=conv.line_id,
-            conversation_id=conv.id,
-            tier=now.label,
-        )
+        await escalate(services, conv, now, f"re-assessed by {staff.display_name}")
 
 
 async def note(services: Services, staff: Staff, conv: Conversation, frame: dict[str, Any]) -> None:

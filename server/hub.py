@@ -429,10 +429,13 @@ class Hub:
         return conv
 
     async def decline(self, staff: Staff, conv_id: uuid.UUID) -> bool:
-        offer = self.pending.get(conv_id)
-        if offer is None or offer.staff_id != staff.id:
-            return False
-        await self._withdraw(conv_id, "declined", record_decline=True)
+        # Under the round's lock, like accept: a round must not see the offer gone
+        # from ``pending`` while its database row still stands.
+        async with self._lock:
+            offer = self.pending.get(conv_id)
+            if offer is None or offer.staff_id != staff.id:
+                return False
+            await self._withdraw(conv_id, "declined", record_decline=True)
         self.kick()
         return True
 

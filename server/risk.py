@@ -86,12 +86,18 @@ async def assess_message(
     if now > previous:
         services.hub.raise_tier(conv.id, now)
     if now >= RiskTier.HIGH > previous:
-        await _escalate(services, conv, now, assessment.categories)
+        # Categories, not the engine's reasons: those quote the caller's words,
+        # which must not travel by e-mail.
+        why = ", ".join(c.replace("_", " ") for c in assessment.categories) or "risk signals"
+        await escalate(services, conv, now, why)
 
 
-async def _escalate(
-    services: Services, conv: Conversation, tier: RiskTier, categories: tuple[str, ...]
-) -> None:
+async def escalate(services: Services, conv: Conversation, tier: RiskTier, why: str) -> None:
+    """The tier just reached high: emergency numbers to the caller, an alert to supervisors.
+
+    Called for the engine's assessments and for a counsellor's re-assessment alike;
+    the alert key makes each (conversation, tier) alert go out once.
+    """
     line = await services.store.get_line(conv.line_id)
     emergency: dict[str, Any] = line.emergency if line else {}
     await services.bus.publish(
@@ -104,9 +110,6 @@ async def _escalate(
             "numbers": emergency.get("numbers", []),
         },
     )
-    # Categories, not the engine's reasons: those quote the caller's words,
-    # which must not travel by e-mail.
-    why = ", ".join(c.replace("_", " ") for c in categories) or "risk signals"
     await raise_alert(
         services,
         key=f"risk:{conv.id}:{tier.label}",
