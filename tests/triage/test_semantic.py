@@ -1,0 +1,157 @@
+"""The semantic layer (triage/semantic.py): the vote, the raise-only combination,
+and the real bundled model with the stored exemplar bank."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from triage.engine import load_engine
+from triage.evaluation import evaluate, read_items
+from triage.model import RiskTier
+from triage.semantic import (
+    RULE_ID,
+    Exemplar,
+    ExemplarIndex,
+    LayeredEngine,
+    SemanticSettings,
+    Vectors,
+    combine,
+)
+from triage.semantic_model import (
+    BANK,
+    SemanticUnavailable,
+    fingerprint,
+    load_index,
+    load_semantic_engine,
+    read_bank,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+def _unit(*values: float) -> Vectors:
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def _index() -> ExemplarIndex:
+    exemplars = [
+        Exemplar("u1", "en", "urgent one", RiskTier.HIGH, ("suicide",)),
+        Exemplar("u2", "en", "urgent two", RiskTier.IMMINENT, ("overdose",)),
+        Exemplar("c1", "en", "calm one", RiskTier.NONE, ()),
+    ]
+    vectors = np.stack([_unit(1, 0.05, 0), _unit(1, 0, 0.05), _unit(0, 0, 1)])
+    return ExemplarIndex(exemplars, vectors)
+
+
+def test_urgent_neighbours_vote_high_and_far_messages_get_no_opinion() -> None:
+    settings = SemanticSettings(k=2, min_similarity=0.9, urgent_share=0.6, imminent_share=0.67)
+    near_urgent = _index().verdict(_unit(1, 0.02, 0.02), settings)
+    assert near_urgent.tier == RiskTier.HIGH  # half the weight is imminent, below 0.67
+    imminent = SemanticSettings(k=2, min_similarity=0.9, imminent_share=0.5)
+    assert _index().verdict(_unit(1, 0.02, 0.02), imminent).tier == RiskTier.IMMINENT
+    assert {e.id for e, _ in near_urgent.neighbours} == {"u1", "u2"}
+    assert near_urgent.urgent_share == pytest.approx(1.0)
+
+    near_calm = _index().verdict(_unit(0, 0.01, 1), settings)
+    assert near_calm.tier == RiskTier.NONE
+    far = _index().verdict(_unit(0, 1, 0), settings)  # similarity 0.05 at best
+    assert far.tier == RiskTier.NONE and far.similarity < 0.9
+
+
+def test_combination_only_raises_and_explains_the_raise() -> None:
+    rules = load_engine()
+    text = "i sorted out who gets my cat"
+    calm = rules.assess(text, "en")
+    assert calm.tier < RiskTier.HIGH
+    verdict = _index().verdict(_unit(1, 0.02, 0.02), SemanticSettings(k=2, imminent_share=0.67))
+    raised = combine(calm, verdict, text)
+    assert raised.tier == RiskTier.HIGH
+    assert RULE_ID in raised.rules_fired
+    assert set(raised.categories) >= {"suicide", "overdose"}
+    last = raised.evidence[-1]
+    assert (last.start, last.end, last.rule_id) == (0, len(text), RULE_ID)
+    assert "u1" in raised.reasons[-1] and "u2" in raised.reasons[-1]
+
+    urgent = rules.assess("jag har laddat pappas jaktgevär och ska skjuta mig ikväll", "sv")
+    calm_verdict = _index().verdict(_unit(0, 0, 1), SemanticSettings(k=2))
+    assert combine(urgent, calm_verdict, "x") is urgent  # never lowered
+
+
+def test_layered_engine_embeds_only_what_the_rules_found_below_high() -> None:
+    embedded: list[str] = []
+
+    def embed(texts: Sequence[str]) -> Vectors:
+        embedded.extend(texts)
+        return np.stack([_unit(1, 0.02, 0.02) for _ in texts])
+
+    settings = SemanticSettings(k=2, imminent_share=0.67)
+    layered = LayeredEngine(load_engine(), embed, _index(), settings)
+    urgent = layered.assess("tog 40 alvedon nyss och vill dö", "sv")
+    assert urgent.tier == RiskTier.IMMINENT and embedded == []
+    assert layered.assess("...", "sv").tier == RiskTier.NONE and embedded == []
+    assert layered.assess("i sorted out who gets my cat", "en").tier == RiskTier.HIGH
+    assert embedded == ["i sorted out who gets my cat"]
+
+
+# The real model and bank: slower (tens of milliseconds a message), so few messages.
+
+
+@pytest.fixture(scope="module")
+def layered() -> LayeredEngine:
+    return load_semantic_engine(threads=1)
+
+
+def test_stored_vectors_belong_to_the_bank_and_to_the_model(layered: LayeredEngine) -> None:
+    exemplars = read_bank()
+    assert len(exemplars) == len(layered.index.exemplars) >= 300
+    ids = [e.id for e in exemplars]
+    assert len(set(ids)) == len(ids)
+    dev_texts = {str(item["text"]) for item in read_items(DATA / "dev.jsonl")}
+    dev_texts |= {str(item["text"]) for item in read_items(DATA / "blind_b.jsonl")}
+    assert not dev_texts & {e.text for e in exemplars}, "dev and blind B stay unseen"
+    # Re-embedding a few exemplars gives the stored vectors (float16 storage aside).
+    sample = [0, len(exemplars) // 2, len(exemplars) - 1]
+    fresh = layered.embed([exemplars[i].text for i in sample])
+    stored = layered.index.vectors[sample]
+    assert np.allclose(np.linalg.norm(fresh, axis=1), 1.0, atol=1e-3)
+    assert (np.sum(fresh * stored, axis=1) > 0.999).all()
+
+
+def test_a_stale_vector_file_is_refused(tmp_path: Path) -> None:
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    for path in BANK.glob("*.jsonl"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        (bank / path.name).write_text("\n".join(lines[1:]) + "\n", encoding="utf-8")
+    assert fingerprint(read_bank(bank)) != fingerprint(read_bank())
+    with pytest.raises(SemanticUnavailable, match="does not match"):
+        load_index(bank=bank)
+    with pytest.raises(SemanticUnavailable, match="missing"):
+        load_index(path=tmp_path / "absent.npz")
+
+
+def test_real_model_reads_meaning_across_languages(layered: LayeredEngine) -> None:
+    farewell = layered.embed(
+        ["i've said goodbye to everyone, this is the last time you hear from me"]
+    )
+    farewell_sv = layered.embed(
+        ["jag har sagt hejdå till alla, det här är sista gången ni hör av mig"]
+    )
+    opening = layered.embed(["what are your opening hours on sunday?"])
+    assert float(farewell[0] @ farewell_sv[0]) > float(farewell[0] @ opening[0])
+
+
+def test_development_set_targets_hold_with_the_layer_on(layered: LayeredEngine) -> None:
+    """The bank holds no development item, so this is the layer's cost on unseen text:
+    it must not push false alarms past the targets the rules meet."""
+    result = evaluate(read_items(DATA / "dev.jsonl"), layered)
+    for lang, figures in result["by_lang"].items():
+        assert figures["recall_high"] >= 0.95, lang
+        assert figures["recall_imminent"] >= 0.85, lang
+        assert figures["false_alarm_rate"] <= 0.05, (lang, figures)
+        assert figures["idiom_false_alarm_rate"] <= 0.10, (lang, figures)
