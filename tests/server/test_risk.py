@@ -138,3 +138,22 @@ async def test_semantic_layer_escalates_what_the_rules_miss(make_server: ServerF
     assert emergency["numbers"]
     conv = await running.store.get_conversation(uuid.UUID(caller.conversation))
     assert conv.risk_tier >= RiskTier.HIGH
+
+
+async def test_semantic_lane_gives_the_rules_alone_under_a_backlog() -> None:
+    from server.risk import SemanticLane
+    from triage.semantic_model import load_semantic_engine
+
+    lane = SemanticLane(load_semantic_engine(threads=1), backlog=1)
+    calm = "hej, när har ni öppet i helgen?"
+    risky = "jag har tagit 30 alvedon och vill dö"
+    results = await asyncio.gather(
+        lane.assess(calm, "sv", ()), *(lane.assess(risky, "sv", ()) for _ in range(4))
+    )
+    # The first went to the model's thread; the four behind it got the rules alone,
+    # which still see the risk at once.
+    assert lane.skipped == 4 and lane.waiting == 0
+    assert results[0].tier == RiskTier.NONE
+    assert all(r.tier == RiskTier.IMMINENT for r in results[1:])
+    assert (await lane.assess(risky, "sv", ())).tier == RiskTier.IMMINENT
+    assert lane.skipped == 4
