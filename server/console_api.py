@@ -18,6 +18,7 @@ from server.http_api import error
 from server.models import LANGUAGES, Staff
 from server.staff_http import json_body, services_of, signed_in
 from server.supervision import conversation_detail
+from triage.explain import default_explanations
 
 _SHORTCUT = re.compile(r"^[a-z0-9_-]{1,32}$")
 _TOPIC_ID = re.compile(r"^[a-z0-9_-]{1,40}$")
@@ -178,6 +179,18 @@ async def conversation(request: Request) -> Response:
         wrap_up["created_at"] = wrap_up["created_at"].isoformat()
         wrap_up["topics"] = list(wrap_up["topics"])
     return JSONResponse({**detail, "wrap_up": wrap_up})
+
+
+async def explanations(request: Request) -> Response:
+    """What triage evidence and rules mean, in sv, da and en (triage/lexicons/explain.toml).
+
+    Static: the console fetches it once and shows the risk reasons in the
+    counsellor's language; any signed-in staff member may read it.
+    """
+    staff = await signed_in(request)
+    if isinstance(staff, Response):
+        return staff
+    return JSONResponse(default_explanations().to_json())
 
 
 async def colleagues(request: Request) -> Response:

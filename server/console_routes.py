@@ -19,6 +19,7 @@ def console_routes() -> list[BaseRoute]:
         Route(f"{line}/topics", console_api.set_topics, methods=["PUT"]),
         Route("/api/console/conversations/{conversation_id}", console_api.conversation),
         Route("/api/console/colleagues", console_api.colleagues),
+        Route("/api/console/explain", console_api.explanations, methods=["GET"]),
         Route("/api/monitor/snapshot", monitor_api.snapshot),
         Route(
             "/api/monitor/alerts/{alert_id}/ack", monitor_api.acknowledge_alert, methods=["POST"]

@@ -97,6 +97,18 @@ async def test_console_and_monitor_follow_a_conversation(
     await expect(banner).to_be_visible()
     await expect(banner.locator(".risk-tier")).to_contain_text("Risk:")
     await expect(transcript.locator("mark.evidence").first).to_be_visible()
+    # Why, in the counsellor's language (GET /api/console/explain), and again on a switch.
+    reasons = banner.locator(".risk-reasons")
+    medicine = transcript.locator("mark.evidence", has_text="alvedon")
+    await expect(reasons).to_contain_text("akut: har tagit en stor mängd läkemedel: ”har tagit”")
+    await expect(medicine).to_have_attribute("title", "läkemedel som kan tas i överdos")
+    await console.select_option("#lang", "da")
+    await expect(reasons).to_contain_text("akut: har taget en stor mængde medicin: »har tagit«")
+    await expect(medicine).to_have_attribute("title", "medicin, der kan tages i overdosis")
+    await console.select_option("#lang", "en")
+    await expect(reasons).to_contain_text("imminent: a large amount of medication taken")
+    await console.select_option("#lang", "sv")
+    await expect(reasons).to_contain_text("medel: passiv dödsönskan ”vill dö”")
     alert = monitor.locator('.alert-item[data-kind="risk"]').first
     await expect(alert).to_be_visible()
     active_row = monitor.locator(f'#active tr[data-conversation="{caller.conversation}"]')

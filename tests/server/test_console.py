@@ -350,3 +350,32 @@ async def test_transfer_to_a_colleague_on_another_server_process(
     assert conv_id not in here.services.hub.presence[first_id].held
     stored = await here.store.get_conversation(conv_id)
     assert stored.counsellor_id == colleague.id
+
+
+async def test_risk_explanations_in_swedish_and_danish_for_the_console(running: Running) -> None:
+    """Every signal and rule of a risky message's staff-side `risk` frame has a Swedish
+    and a Danish text in `GET /api/console/explain` (what the console renders)."""
+    line, counsellor, caller, conv = await chat(running)
+    await caller.say("jag har tagit 30 alvedon och vill dö")
+    risk = await counsellor.expect("risk", conversation=conv, seq=2)
+    signals = {e["signal"] for e in risk["evidence"]}
+    rules = {r.rsplit("[", 1)[1].rstrip("]") for r in risk["reasons"] if "[combo." in r}
+    assert {"ingest", "meds", "large_amount"} <= signals
+    assert "combo.overdose_taken" in rules
+
+    async with httpx.AsyncClient(base_url=running.http) as anonymous:
+        assert (await anonymous.get("/api/console/explain")).status_code == 401
+    async with signed_in(running, await running.staff(line)) as http:
+        response = await http.get("/api/console/explain")
+    assert response.status_code == 200
+    table = response.json()
+    for signal in signals:
+        texts = table["signal"][signal]
+        assert texts["sv"] and texts["da"] and texts["en"], signal
+        assert texts["en"] not in (texts["sv"], texts["da"]), signal
+    for rule in rules:
+        assert table["rule"][rule]["sv"] and table["rule"][rule]["da"], rule
+    assert table["rule"]["combo.overdose_taken"]["sv"] == "har tagit en stor mängd läkemedel"
+    assert table["rule"]["combo.overdose_taken"]["da"] == "har taget en stor mængde medicin"
+    assert table["signal"]["meds"]["da"] == "medicin, der kan tages i overdosis"
+    assert table["effect"]["idiom"]["sv"] == "bildligt uttryck"

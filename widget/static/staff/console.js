@@ -524,6 +524,94 @@
     }
   }
 
+  // -- risk explanations in the counsellor's language ----------------------------------
+  // The engine explains itself in English (frame.reasons, evidence[].reason); the
+  // table of GET /api/console/explain ({signal|group|rule|effect: {key: {sv, da, en}}},
+  // triage/lexicons/explain.toml) gives each signal, rule and effect in the chosen
+  // language. Missing texts fall back to English, then to the engine's reason.
+  let explainTable = null;
+  call("GET", "/api/console/explain").then((table) => {
+    explainTable = table;
+    renderAllRisk();
+  }).catch(() => { /* the engine's English reasons stay */ });
+
+  function explained(kind, key) {
+    const entry = explainTable && explainTable[kind] && explainTable[kind][key];
+    if (!entry || typeof entry !== "object") return "";
+    return String(entry[I.lang] || entry.en || "");
+  }
+
+  // "sv.means.hoarded#2" -> "means.hoarded", as triage/explain.py's group_key.
+  function groupKey(ruleId) {
+    const id = String(ruleId || "").split("#")[0];
+    const found = /^(?:sv|da|en)\.(.+)$/.exec(id);
+    return found ? found[1] : id;
+  }
+
+  // What an evidence item means; with `effect`, also why it was discounted.
+  function evidenceMeaning(e, effect) {
+    const meaning = explained("rule", e.rule_id) || explained("group", groupKey(e.rule_id))
+      || explained("signal", e.signal) || e.reason || e.rule || e.rule_id || "";
+    if (!effect || !e.effect || e.effect === "counted") return meaning;
+    return `${meaning} (${explained("effect", e.effect) || e.effect.replace(/_/g, " ")})`;
+  }
+
+  function evidenceItem(e) {
+    return { key: `e|${groupKey(e.rule_id)}|${e.effect}|${String(e.text || "").toLowerCase()}`, evidence: e };
+  }
+
+  // One of the engine's reason sentences (docs/triage.md "Output"): a combination
+  // or semantic rule "<tier>: <reason>[ (with an earlier message)]: <signal> “words”, … [<rule id>]",
+  // a lexicon group's line (shown already by its evidence item, so dropped), the
+  // context floor, or anything else (shown as sent).
+  function reasonItem(sentence, evidence) {
+    sentence = String(sentence);
+    const discounted = /^discounted \((\w+), counts as (\w+)\): .* \[([^\]\s]+)\]$/.exec(sentence);
+    const ruled = discounted ? null : /^(\w+): (.*) \[([^\]\s]+)\]$/.exec(sentence);
+    const id = discounted ? discounted[3] : ruled ? ruled[3] : null;
+    if (id && evidence.some((e) => String(e.rule_id || "").split("#")[0] === id)) return null;
+    if (ruled && TIERS.includes(ruled[1])) {
+      return {
+        key: sentence, english: sentence, rule: id, tier: ruled[1],
+        earlier: ruled[2].includes("(with an earlier message)"),
+        quotes: [...ruled[2].matchAll(/“([^“”]*)”/g)].map((m) => m[1]),
+      };
+    }
+    const floor = /^(\w+): an earlier message in this conversation was (\w+)$/.exec(sentence);
+    if (floor && TIERS.includes(floor[1]) && TIERS.includes(floor[2])) {
+      return { key: sentence, english: sentence, floor: [floor[1], floor[2]] };
+    }
+    return { key: sentence, english: sentence };
+  }
+
+  function reasonText(item) {
+    const quote = (words) => t("risk.quote", { text: words });
+    if (item.evidence) {
+      const e = item.evidence;
+      const text = e.text ? `${evidenceMeaning(e, false)} ${quote(e.text)}` : evidenceMeaning(e, false);
+      const line = e.effect && e.effect !== "counted"
+        ? `${text} (${explained("effect", e.effect) || e.effect.replace(/_/g, " ")})` : text;
+      return TIERS.includes(e.tier) && e.tier !== "none" ? t("risk.line", { tier: t(`tier.${e.tier}`), text: line }) : line;
+    }
+    if (item.rule) {
+      const meaning = explained("rule", item.rule);
+      if (!meaning) return item.english;
+      let text = item.earlier ? `${meaning} (${t("risk.with_earlier")})` : meaning;
+      if (item.quotes.length) text += `: ${item.quotes.map(quote).join(", ")}`;
+      return t("risk.line", { tier: t(`tier.${item.tier}`), text });
+    }
+    if (item.floor) return t("risk.floor", { tier: t(`tier.${item.floor[0]}`), earlier: t(`tier.${item.floor[1]}`) });
+    return item.english;
+  }
+
+  // After a language switch or once the table arrives: reasons and <mark> titles again.
+  function renderAllRisk() {
+    for (const view of state.conversations.values()) {
+      for (const seq of view.evidence.keys()) renderBody(view, seq);
+      renderRisk(view);
+    }
+  }
+
   // Highlight the evidence spans of a message with <mark>, built from text nodes.
   function renderBody(view, seq) {
     const message = view.messages.get(seq);
@@ -538,7 +626,7 @@
       const end = Math.min(span.end, message.text.length);
       if (end <= start) continue;
       parts.push(message.text.slice(at, start));
-      parts.push(el("mark", { title: span.reason || span.rule || span.rule_id || "", class: `evidence tier-${span.tier || "high"}`, text: message.text.slice(start, end) }));
+      parts.push(el("mark", { title: evidenceMeaning(span, true), class: `evidence tier-${span.tier || "high"}`, text: message.text.slice(start, end) }));
       at = end;
     }
     parts.push(message.text.slice(at));
@@ -550,11 +638,10 @@
     if (frame.by) view.riskBy = { who: frame.staff || frame.by, reason: frame.reason || "" };
     for (const category of frame.categories || []) view.categories.add(category);
     const evidence = frame.evidence || [];
-    for (const e of evidence) {
-      const reason = e.reason || e.rule || e.rule_id;
-      if (reason && !view.reasons.includes(reason)) view.reasons.push(reason);
+    const items = evidence.map(evidenceItem).concat((frame.reasons || []).map((r) => reasonItem(r, evidence)));
+    for (const item of items) {
+      if (item && !view.reasons.some((known) => known.key === item.key)) view.reasons.push(item);
     }
-    for (const reason of frame.reasons || []) if (!view.reasons.includes(reason)) view.reasons.push(reason);
     if (frame.seq && evidence.length) {
       view.evidence.set(frame.seq, [...(view.evidence.get(frame.seq) || []), ...evidence]);
       renderBody(view, frame.seq);
@@ -572,7 +659,7 @@
     banner.setAttribute("role", ["high", "imminent"].includes(tier) ? "alert" : "status");
     view.q(".risk-tier").textContent = t("risk.tier", { tier: t(`tier.${tier}`) });
     view.q(".risk-categories").textContent = [...view.categories].map((c) => c.replace(/_/g, " ")).join(", ");
-    view.q(".risk-reasons").replaceChildren(...view.reasons.slice(-6).map((r) => el("li", { text: r })));
+    view.q(".risk-reasons").replaceChildren(...view.reasons.slice(-6).map((r) => el("li", { text: reasonText(r) })));
     view.q(".risk-by").textContent = view.riskBy ? t("risk.by", view.riskBy) : "";
   }
 
@@ -714,6 +801,7 @@
       tierOptions(view.q(".wrapup-form .tier-select"), view.summary.tier || "none");
       lineData(view.summary.line).then((data) => fillLineData(view, data));
     }
+    renderAllRisk();
   });
   renderShift();
   renderOffersEmpty();
