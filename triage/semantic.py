@@ -161,8 +161,9 @@ class LayeredEngine:
     """The rule engine with the semantic layer behind it; same `assess` signature.
 
     The embedding is only computed when it could change something: when the rules
-    found less than high. So urgent messages cost no more than before, and the
-    model's cost falls on the calm and the ambiguous.
+    found less than imminent. A message the rules call imminent costs no more than
+    before; one they call high may still be raised to imminent when it reads like
+    the imminent exemplars (which moves it ahead in the queue).
     """
 
     def __init__(
@@ -186,8 +187,8 @@ class LayeredEngine:
         return self.index.verdict(self.embed([text])[0], self.settings)
 
     def assess(self, text: str, lang: str | None = None, context: Sequence[str] = ()) -> Assessment:
-        """The rules' assessment, raised by resemblance where the rules found less than high."""
+        """The rules' assessment, raised by resemblance where the rules found less than imminent."""
         assessment = self.rules.assess(text, lang, context)
-        if assessment.tier >= RiskTier.HIGH or not any(ch.isalpha() for ch in text):
+        if assessment.tier >= RiskTier.IMMINENT or not any(ch.isalpha() for ch in text):
             return assessment
         return combine(assessment, self.verdict(text), text)

@@ -82,7 +82,7 @@ def test_combination_only_raises_and_explains_the_raise() -> None:
     assert combine(urgent, calm_verdict, "x") is urgent  # never lowered
 
 
-def test_layered_engine_embeds_only_what_the_rules_found_below_high() -> None:
+def test_layered_engine_embeds_only_what_the_rules_found_below_imminent() -> None:
     embedded: list[str] = []
 
     def embed(texts: Sequence[str]) -> Vectors:
@@ -96,6 +96,14 @@ def test_layered_engine_embeds_only_what_the_rules_found_below_high() -> None:
     assert layered.assess("...", "sv").tier == RiskTier.NONE and embedded == []
     assert layered.assess("i sorted out who gets my cat", "en").tier == RiskTier.HIGH
     assert embedded == ["i sorted out who gets my cat"]
+
+    # What the rules call high may still read as imminent.
+    eager = LayeredEngine(load_engine(), embed, _index(), SemanticSettings(k=2, imminent_share=0.5))
+    high = "jag vill ta livet av mig"
+    assert eager.rules.assess(high, "sv").tier == RiskTier.HIGH
+    raised = eager.assess(high, "sv")
+    assert raised.tier == RiskTier.IMMINENT and embedded[-1] == high
+    assert raised.rules_fired[-1] == RULE_ID
 
 
 # The real model and bank: slower (tens of milliseconds a message), so few messages.
