@@ -146,6 +146,7 @@ async def build_snapshot(
                 "longest_wait_s": round(longest),
                 "health": health.light.value,
                 "health_reasons": list(health.reasons),
+                "health_why": [w.to_json() for w in health.why],
                 "on_shift": staffing[line.id].on_shift,
                 "available": staffing[line.id].available,
                 "free_slots": round(staffing[line.id].free_slots, 2),

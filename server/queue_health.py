@@ -69,9 +69,27 @@ class Staffing:
 
 
 @dataclass(frozen=True)
+class Why:
+    """One reason for a light: a code and numbers the monitor words in the
+    supervisor's language (`health.why.<code>` in i18n.js), and the English text."""
+
+    code: str
+    params: Mapping[str, int | str]
+    text: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"code": self.code, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
 class Health:
     light: Light
-    reasons: tuple[str, ...] = field(default_factory=tuple)
+    why: tuple[Why, ...] = field(default_factory=tuple)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The reasons in English (logs, the API's `health_reasons`)."""
+        return tuple(w.text for w in self.why)
 
 
 @dataclass(frozen=True)
@@ -95,8 +113,8 @@ def queue_health(
 ) -> Health:
     """The one-glance light of a line: red, amber or green, with why."""
     queue = list(waiting)
-    red: list[str] = []
-    amber: list[str] = []
+    red: list[Why] = []
+    amber: list[Why] = []
     longest = max((_waited(w, now) for w in queue), default=0.0)
     urgent = [
         w
@@ -104,23 +122,32 @@ def queue_health(
         if w.tier >= RiskTier.HIGH and _waited(w, now) >= thresholds.high_risk_wait_s
     ]
     if urgent:
-        red.append(
-            f"{len(urgent)} high-risk caller(s) waiting over {thresholds.high_risk_wait_s:.0f} s"
-        )
+        n, limit = len(urgent), round(thresholds.high_risk_wait_s)
+        text = f"{n} high-risk caller(s) waiting over {limit} s"
+        red.append(Why("urgent_waiting", {"n": n, "limit": limit}, text))
+    wait = round(longest)
     if longest >= thresholds.red_wait_s:
-        red.append(f"longest wait {longest:.0f} s (red from {thresholds.red_wait_s:.0f} s)")
+        limit = round(thresholds.red_wait_s)
+        text = f"longest wait {wait} s (red from {limit} s)"
+        red.append(Why("longest_wait_red", {"s": wait, "limit": limit}, text))
     elif longest >= thresholds.amber_wait_s:
-        amber.append(f"longest wait {longest:.0f} s (amber from {thresholds.amber_wait_s:.0f} s)")
+        limit = round(thresholds.amber_wait_s)
+        text = f"longest wait {wait} s (amber from {limit} s)"
+        amber.append(Why("longest_wait_amber", {"s": wait, "limit": limit}, text))
+    n = len(queue)
     if queue and staffing.available == 0:
-        red.append(f"{len(queue)} waiting and no counsellor available")
+        red.append(Why("nobody_available", {"n": n}, f"{n} waiting and no counsellor available"))
     elif queue and staffing.free_slots <= 0:
-        amber.append(f"{len(queue)} waiting and every available counsellor is full")
-    amber.extend(f"rota: {s}" for s in staffing.rota_shortfall)
+        text = f"{n} waiting and every available counsellor is full"
+        amber.append(Why("everyone_full", {"n": n}, text))
+    amber.extend(Why("rota", {"detail": s}, f"rota: {s}") for s in staffing.rota_shortfall)
     if red:
         return Health(Light.RED, tuple(red + amber))
     if amber:
         return Health(Light.AMBER, tuple(amber))
-    return Health(Light.GREEN, ("no one waiting" if not queue else "callers are being served",))
+    if not queue:
+        return Health(Light.GREEN, (Why("nobody_waiting", {}, "no one waiting"),))
+    return Health(Light.GREEN, (Why("being_served", {}, "callers are being served"),))
 
 
 def wait_alerts(

@@ -68,6 +68,8 @@ async def test_console_and_monitor_follow_a_conversation(
     await expect(console.locator("#shift-state")).to_have_class("badge on")
     line_row = monitor.locator(f'tr[data-line="{line}"]')
     await expect(line_row.locator(".waiting")).to_have_text("0")
+    # The light's reason in the supervisor's language too (health_why codes).
+    await expect(line_row).to_contain_text("ingen väntar")
 
     # A caller arrives: the monitor's queue grows, the console is offered the caller.
     caller = await running.caller()

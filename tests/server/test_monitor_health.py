@@ -47,6 +47,20 @@ def test_queue_health(
     health = queue_health(queue, staffing, LIMITS, NOW)
     assert health.light is light
     assert any(reason_part in r for r in health.reasons), health.reasons
+    # Each reason also goes out as a code with its numbers, for the monitor to
+    # word in the supervisor's language.
+    for why in health.why:
+        assert why.code and why.to_json() == {"code": why.code, "params": dict(why.params)}
+        for value in why.params.values():
+            assert str(value) in why.text
+
+
+def test_health_reason_codes_carry_the_numbers() -> None:
+    health = queue_health([waiting(61, RiskTier.HIGH), waiting(700)], STAFFED, LIMITS, NOW)
+    assert [(w.code, dict(w.params)) for w in health.why] == [
+        ("urgent_waiting", {"n": 1, "limit": 60}),
+        ("longest_wait_red", {"s": 700, "limit": 600}),
+    ]
 
 
 @pytest.mark.parametrize(

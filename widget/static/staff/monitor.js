@@ -42,6 +42,16 @@
     return el("tr", {}, el("td", { colspan: String(columns), text: t(key) }));
   }
 
+  // The light's reasons in the supervisor's language; the English text if a code is new.
+  function healthWhy(line) {
+    if (!line.health_why) return line.health_reasons.join("; ");
+    return line.health_why.map((w, i) => {
+      const key = `health.why.${w.code}`;
+      const text = t(key, w.params);
+      return text === key ? line.health_reasons[i] : text;
+    }).join("; ");
+  }
+
   function renderSnapshot() {
     const snap = state.snapshot;
     if (!snap) return;
@@ -52,7 +62,7 @@
         el("td", { class: "waiting", text: String(line.waiting) }),
         el("td", { text: S.duration(line.longest_wait_s) }),
         el("td", { text: `${line.on_shift} / ${line.available}` }),
-        el("td", { text: line.health_reasons.join("; ") }))));
+        el("td", { text: healthWhy(line) }))));
     }
     if (changed("queue", snap.queue)) {
       document.getElementById("queue").replaceChildren(...(snap.queue.length ? snap.queue.map((q) => el("tr", {},
