@@ -92,3 +92,56 @@ def test_person_or_place_keeps_the_risk(
     engine: Engine, lang: str, text: str, at_least: RiskTier
 ) -> None:
     assert engine.assess(text, lang).tier >= at_least
+
+
+# Lexicon round 5 (docs/triage.md, "Blind sets"): everyday sentences around the new
+# word families (knives in a kitchen, belts, garages, platforms, roof work, morphine
+# after surgery, times like "efter skolan"), none of them taken from a data set.
+BENIGN_ROUND5 = [
+    ("sv", "pappa håller i en kniv och skär upp tårtan"),
+    ("sv", "pappa lagar taket efter jobbet, sitter på taket och byter pannor"),
+    ("sv", "pappa har ett jaktgevär, vi ska på älgjakt efter skolan"),
+    ("sv", "förlåt allihop att jag är sen med svaret"),
+    ("sv", "mitt ex slog mig i tennis varje gång"),
+    ("da", "købte et nyt bælte i dag til festen i aften"),
+    ("da", "fik morfin efter operationen, tager den efter aftensmaden"),
+    ("da", "den boss har dræbt mig 20 gange haha"),
+    ("da", "har drukket øl og er helt væk efter en lang uge haha"),
+    ("en", "i'm holding the knife wrong when i chop onions"),
+    ("en", "car's running in the garage warming up, it's freezing"),
+    ("en", "learned a chokehold in judo today"),
+    ("en", "as i said in my last message, i take my meds at night"),
+    ("en", "it feels like banging my head against a brick wall"),
+    # A laughing idiom with a "constantly" marker stays an idiom.
+    ("da", "jeg vil dø af grin hele tiden"),
+    ("sv", "jag vill dö av skam hela tiden haha"),
+    ("en", "i want to die of embarrassment every time lol"),
+]
+
+
+@pytest.mark.parametrize(("lang", "text"), BENIGN_ROUND5)
+def test_round5_everyday_phrase_is_not_an_alarm(engine: Engine, lang: str, text: str) -> None:
+    assert engine.assess(text, lang).tier < RiskTier.HIGH
+
+
+RISKY_ROUND5 = [
+    ("sv", "hon håller i en kniv och skriker att hon ska döda oss", RiskTier.IMMINENT),
+    ("sv", "har ett rep i garaget och väntar på att pappa ska åka", RiskTier.IMMINENT),
+    ("sv", "pappa slår mamma när han dricker", RiskTier.HIGH),
+    ("da", "min kæreste tager kvælertag på mig når han drikker", RiskTier.HIGH),
+    ("da", "sidder i bilen i en lukket garage med motoren kørende", RiskTier.IMMINENT),
+    ("da", "jeg vil dø for alvor", RiskTier.HIGH),
+    ("en", "took a load of pills an hour ago and now it's hard to breathe", RiskTier.IMMINENT),
+    ("en", "going to jump off the roof after school", RiskTier.IMMINENT),
+    ("en", "i think someone spiked my drink, everything is spinning", RiskTier.HIGH),
+    # combo.death_wish_earnest: across a sentence end, and "can't stop" is no negation.
+    ("sv", "vill bara dö. menar allvar", RiskTier.HIGH),
+    ("en", "i want to die. i'm not joking. every single day", RiskTier.HIGH),
+    ("sv", "jag kan inte sluta tänka på självmord", RiskTier.HIGH),
+    ("da", "jeg er begyndt at tænke på selvmord igen", RiskTier.HIGH),
+]
+
+
+@pytest.mark.parametrize(("lang", "text", "at_least"), RISKY_ROUND5)
+def test_round5_risk_is_kept(engine: Engine, lang: str, text: str, at_least: RiskTier) -> None:
+    assert engine.assess(text, lang).tier >= at_least
