@@ -33,12 +33,16 @@ class SemanticUnavailable(RuntimeError):
 
 def read_bank(bank: Path = BANK) -> list[Exemplar]:
     """The exemplars of every `*.jsonl` file in `bank` (in name order), one JSON
-    object a line: the evaluation format, without context."""
+    object a line: the evaluation format. Items with a `context` are skipped:
+    their tier depends on earlier messages the embedding does not see (so an
+    export of counsellors' corrections can be dropped in as it is)."""
     exemplars = []
     for path in sorted(bank.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 item: dict[str, Any] = json.loads(line)
+                if item.get("context"):
+                    continue
                 exemplars.append(
                     Exemplar(
                         id=str(item["id"]),

@@ -163,3 +163,14 @@ def test_development_set_targets_hold_with_the_layer_on(layered: LayeredEngine) 
         assert figures["recall_imminent"] >= 0.85, lang
         assert figures["false_alarm_rate"] <= 0.05, (lang, figures)
         assert figures["idiom_false_alarm_rate"] <= 0.10, (lang, figures)
+
+
+def test_bank_items_with_context_are_skipped(tmp_path: Path) -> None:
+    lines = [
+        '{"id": "a", "lang": "sv", "text": "nu hör jag bilen", "tier": "high",'
+        ' "categories": ["violence"], "context": ["han slog mig igår"]}',
+        '{"id": "b", "lang": "sv", "text": "hej", "tier": "none", "categories": ["none"]}',
+    ]
+    (tmp_path / "corrections.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert [e.id for e in read_bank(tmp_path)] == ["b"]
+    assert read_bank(tmp_path)[0].categories == ()
