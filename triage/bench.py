@@ -10,15 +10,22 @@ import time
 
 from triage.engine import Engine, load_engine
 
-# Typical caller messages of about 100 characters in the three languages, mixing
-# calm and risky ones so that every stage of the pipeline is exercised.
+# Typical caller messages of about 100 characters (100.5 on average, as the goal is
+# stated) in the three languages, mixing calm and risky ones so that every stage of
+# the pipeline is exercised.
 TYPICAL_MESSAGES: tuple[str, ...] = (
-    "hej, jag har mått rätt dåligt sen i våras och vet inte riktigt vem jag ska prata med om det",
-    "jeg har tænkt på at tage mit liv i et stykke tid nu, men jeg har ikke nogen plan om det endnu",
-    "my boss is killing me with these shifts lol, anyway are you open on sunday for a quick chat?",
-    "tog 20 alvedon för en timme sen och nu har jag ont i magen, vet inte vad jag ska göra nu",
-    "min kæreste slår mig når han er fuld, i går fik jeg et blåt øje og han kommer hjem klokken 6",
-    "i don't want to be alive anymore but i would never actually do anything, i'm too scared",
+    "hej, jag har mått rätt dåligt på jobbet sen i våras och vet inte "
+    "riktigt vem jag ska prata med om det",
+    "jeg har tænkt på at tage mit liv i et stykke tid nu, men jeg har ikke "
+    "lagt nogen plan om det endnu",
+    "my boss is killing me with these shifts lol, anyway are you open on "
+    "sunday for a quick chat about it?",
+    "tog 20 alvedon för en timme sen och nu har jag ont i magen och mår "
+    "illa, vet inte vad jag ska göra nu",
+    "min kæreste slår mig når han er fuld, i går fik jeg et blåt øje, og "
+    "han kommer hjem klokken 6 i aften",
+    "i don't want to be alive anymore but i would never actually do "
+    "anything about it, i'm just too scared",
 )
 
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import functools
 import math
+from bisect import bisect_right
 from collections.abc import Sequence
-from itertools import accumulate, compress
-from operator import itemgetter, not_
+from itertools import accumulate, compress, count
+from operator import add, itemgetter, not_
 from pathlib import Path
 from typing import NamedTuple
 
 from triage.lexicon import Combo, Lexicon, Match, Pattern, Starts, load_lexicon
 from triage.model import CATEGORIES, Assessment, Evidence, ExplainedOnDemand, RiskTier
-from triage.normalise import CLAUSE_BREAK, SENTENCE_BREAK, TOKEN_SPLIT_RE, fold_text
+from triage.normalise import CHUNK_SEPARATOR, CLAUSE_BREAK, SENTENCE_BREAK, fold_text, split_chunk
 
 # How far back a negation cue reaches ("jag tänker INTE ta livet av mig"): three
 # tokens covers an auxiliary and an adverb between cue and verb; a clause break
@@ -38,6 +39,12 @@ CATEGORY_MIN_TIER = RiskTier.MEDIUM
 # stays in the tens of megabytes. When full it is simply emptied: that costs one
 # round of recomputation and never changes a result.
 TOKEN_MEMO_MAX = 100_000
+# Distinct space-separated chunks ("jag", "det,", "nu...") whose tokens and lookups an
+# engine remembers, bounded and emptied like the token memo. Only chunks up to
+# CHUNK_MEMO_MAX_CHARS long are remembered: a word with its punctuation, never a
+# whole message (a long chunk is split again each time it is seen).
+CHUNK_MEMO_MAX = 100_000
+CHUNK_MEMO_MAX_CHARS = 32
 
 COUNTED = "counted"
 # Distinct signal sets whose candidate combination rules are remembered; a message
@@ -52,26 +59,63 @@ _LABELS: tuple[str, ...] = tuple(tier.label for tier in RiskTier)
 _NO_FRAMES: frozenset[str] = frozenset()
 _NO_HITS: tuple[_Hit, ...] = ()
 _PATTERN = itemgetter(0)
+_FIRST = itemgetter(0)
 _START = itemgetter(1)
 _END = itemgetter(2)
-_SIGNAL = itemgetter(8)
-_LANG = itemgetter(9)
+_SIGNAL = itemgetter(7)
+_LANG = itemgetter(8)
 # Categories in their documented order, for sorting with a C-level key.
 _CATEGORY_RANK = {category: rank for rank, category in enumerate(CATEGORIES)}
+_new_tuple = tuple.__new__
 
 
 class _Hit(NamedTuple):
     # A tuple, not a frozen dataclass: cheaper to build, and a long message has many.
+    # Tokens `start_token` up to `end_token` of its text; `spans` gives the offsets.
     pattern: Pattern
     start_token: int
     end_token: int
-    start: int
-    end: int
+    spans: _Spans
     effect: str
     tier: RiskTier
     source: int | None
     signal: str
     lang: str
+
+
+# Each token's start and end offset within its chunk.
+_ChunkSpans = tuple[tuple[int, ...], tuple[int, ...]]
+
+
+class _Spans:
+    """Where the tokens of one analysed text are in it, worked out on first use (only
+    an explanation needs character offsets; matching works on token numbers)."""
+
+    __slots__ = ("_bases", "_chunks", "_spans", "_through")
+
+    def __init__(self, chunks: list[str], spans: list[_ChunkSpans]) -> None:
+        self._chunks = chunks
+        self._spans = spans
+        # Tokens in chunks 0..j (cumulative), and where chunk j starts in the text.
+        self._through: list[int] = []
+        self._bases: list[int] = []
+
+    def char_span(self, start_token: int, end_token: int) -> tuple[int, int]:
+        """Offsets in the text of tokens `start_token` up to (not including) `end_token`."""
+        through = self._through
+        if not through:
+            through.extend(accumulate(map(len, map(_FIRST, self._spans))))
+            # Chunk j starts after the j earlier chunks and the j spaces between them.
+            self._bases.extend(map(add, accumulate(map(len, self._chunks), initial=0), count()))
+        spans = self._spans
+        bases = self._bases
+        chunk = bisect_right(through, start_token)
+        chunk_starts = spans[chunk][0]
+        start = bases[chunk] + chunk_starts[start_token - through[chunk] + len(chunk_starts)]
+        last = end_token - 1
+        chunk = bisect_right(through, last)
+        chunk_ends = spans[chunk][1]
+        return start, bases[chunk] + chunk_ends[last - through[chunk] + len(chunk_ends)]
 
 
 class _Analysis(NamedTuple):
@@ -93,18 +137,24 @@ class Engine:
     """A loaded lexicon and the rules that turn its matches into an Assessment.
 
     The engine memoises per-token lookups (key, fuzzy correction, candidate
-    patterns). The memo is private to the instance, bounded, and a function of the
-    token alone, so it never changes what `assess` returns.
+    patterns) and per-chunk tokenisation (the keys and offsets of the tokens between
+    two spaces). The memos are private to the instance, bounded, and each entry is a
+    function of its token or chunk alone, so they never change what `assess` returns.
     """
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        # Memo: folded token -> its key (normalised, fuzzy-corrected) and the
-        # patterns that may start at it (None for most tokens).
+        # Memo: folded token -> its key (normalised, fuzzy-corrected), and key -> the
+        # patterns that may start at it (None for most keys).
         self._token_keys: dict[str, str] = {}
-        self._token_singles: dict[str, Starts | None] = {}
-        # Tokens no pattern starts with: a message made only of these (many chat
-        # messages) has no match, which one C-level set test establishes.
+        self._key_starts: dict[str, Starts | None] = {}
+        # Memo: chunk of folded text (between single spaces) -> its tokens' keys
+        # joined by spaces (keys never contain white space), and the tokens' offsets
+        # in the chunk. Every key of a remembered chunk is in `_key_starts`.
+        self._chunk_keys: dict[str, str] = {}
+        self._chunk_spans: dict[str, _ChunkSpans] = {}
+        # Chunks whose tokens no pattern starts with: a message made only of these
+        # (many chat messages) has no match, which one C-level set test establishes.
         self._quiet: set[str] = set()
         # Memo: (current signals, all signals) -> combination rules worth trying.
         self._combos_for: dict[tuple[frozenset[str], frozenset[str]], tuple[int, ...]] = {}
@@ -149,9 +199,7 @@ class Engine:
     def clear_memos(self) -> None:
         """Forget every memoised lookup (results never depend on them); the benchmark
         uses this to measure without the help of repeated words."""
-        self._token_keys.clear()
-        self._token_singles.clear()
-        self._quiet.clear()
+        self._forget_tokens()
         self._combos_for.clear()
         self._calm_by_lang.clear()
 
@@ -305,42 +353,90 @@ class Engine:
         # The language with most matches; on a tie, the first in alphabetical order.
         return max(sorted(set(langs)), key=langs.count)
 
-    def _learn(self, tokens: Sequence[str]) -> None:
-        """Memoise the lookup of every token in `tokens` not yet known."""
+    def _forget_tokens(self) -> None:
+        self._token_keys.clear()
+        self._key_starts.clear()
+        self._chunk_keys.clear()
+        self._chunk_spans.clear()
+        self._quiet.clear()
+
+    def _learn(self, chunks: Sequence[str]) -> None:
+        """Memoise every chunk of `chunks` not yet known (those up to
+        CHUNK_MEMO_MAX_CHARS long) and the keys of all their tokens. The memos are
+        emptied first if they could overflow, never while a message is read, so
+        every key of the message is in `_key_starts` afterwards."""
+        chunk_keys = self._chunk_keys
+        new = [chunk for chunk in dict.fromkeys(chunks) if chunk not in chunk_keys]
+        if (
+            len(chunk_keys) + len(new) > CHUNK_MEMO_MAX
+            or len(self._token_keys) + sum(map(len, new)) > TOKEN_MEMO_MAX
+        ):
+            self._forget_tokens()
+            new = list(dict.fromkeys(chunks))
         token_keys = self._token_keys
-        token_singles = self._token_singles
-        if len(token_keys) + len(tokens) > TOKEN_MEMO_MAX:
-            token_keys.clear()
-            token_singles.clear()
-            self._quiet.clear()
+        key_starts = self._key_starts
         lexicon = self.lexicon
-        for token in tokens:
-            if token in token_keys:
-                continue
-            key, singles = lexicon.lookup(token)
-            token_keys[token] = key
-            token_singles[token] = singles
-            if singles is None and key not in lexicon.pair_first:
-                self._quiet.add(token)
+        pair_first = lexicon.pair_first
+        for chunk in new:
+            if chunk.isalnum():
+                # One word (`isalnum` is what `\w` matches, bar "_", which folds to a
+                # space): the usual chunk, no regular expression needed.
+                tokens, starts, ends = [chunk], [0], [len(chunk)]
+            else:
+                tokens, starts, ends = split_chunk(chunk)
+            # A key is never empty and never contains white space (it is made of the
+            # token characters), so keys joined by spaces split back into the keys.
+            keys: list[str] = []
+            for token in tokens:
+                key = token_keys.get(token)
+                if key is None:
+                    key, found = lexicon.lookup(token)
+                    token_keys[token] = key
+                    key_starts[key] = found
+                keys.append(key)
+            if len(chunk) <= CHUNK_MEMO_MAX_CHARS:
+                chunk_keys[chunk] = " ".join(keys)
+                self._chunk_spans[chunk] = (tuple(starts), tuple(ends))
+                if pair_first.isdisjoint(keys) and not any(map(key_starts.__getitem__, keys)):
+                    self._quiet.add(chunk)
+
+    def _keys_of(self, chunk: str) -> str:
+        """The keys of `chunk` joined by spaces, memoised or (a long chunk) not."""
+        keys = self._chunk_keys.get(chunk)
+        if keys is None:
+            token_keys = self._token_keys
+            keys = " ".join([token_keys[token] for token in split_chunk(chunk)[0]])
+        return keys
+
+    def _spans_of(self, chunks: list[str]) -> list[_ChunkSpans]:
+        """The offsets of the tokens of each chunk in it (for an explanation)."""
+        spans: list[_ChunkSpans | None] = list(map(self._chunk_spans.get, chunks))
+        if None in spans:  # a long chunk, not remembered
+            for i, chunk in enumerate(chunks):
+                if spans[i] is None:
+                    _, starts, ends = split_chunk(chunk)
+                    spans[i] = (tuple(starts), tuple(ends))
+        return spans  # type: ignore[return-value]
 
     def _analyse(self, text: str, source: int | None, extra_frames: frozenset[str]) -> _Analysis:
         lexicon = self.lexicon
         folded = fold_text(text, lexicon.fold, lexicon.ascii_fold, lexicon.latin1_fold)
-        # [gap, token, gap, token, ..., gap]
-        parts = TOKEN_SPLIT_RE.split(folded)
-        tokens = parts[1::2]
-        if self._quiet.issuperset(tokens):
+        chunks = folded.split(CHUNK_SEPARATOR)
+        if self._quiet.issuperset(chunks):
             return self._empty
-        keys: list[str] = list(map(self._token_keys.get, tokens))  # type: ignore[arg-type]
-        if None in keys:
-            self._learn(tokens)
-            keys = list(map(self._token_keys.get, tokens))  # type: ignore[arg-type]
-        matches = lexicon.scan_singles(keys, list(map(self._token_singles.get, tokens)))
+        # The tokens of the chunks are the tokens of the text (see CHUNK_SEPARATOR).
+        try:
+            joined = " ".join(map(self._chunk_keys.get, chunks))  # type: ignore[arg-type]
+        except TypeError:  # a chunk not remembered (yet)
+            self._learn(chunks)
+            try:
+                joined = " ".join(map(self._chunk_keys.get, chunks))  # type: ignore[arg-type]
+            except TypeError:  # a chunk too long to remember
+                joined = " ".join(map(self._keys_of, chunks))
+        keys = joined.split()
+        matches = lexicon.scan_singles(keys, list(map(self._key_starts.__getitem__, keys)))
         if not matches:
             return self._empty
-        # Offsets: token i spans bounds[2i]..bounds[2i+1] in the folded text, which is
-        # the original text's offsets (folding is one character for one).
-        bounds = list(accumulate(map(len, parts)))
         sentence_of = _SentenceIds(keys)
         is_modifier = list(map(self._modifier_patterns.__contains__, map(_PATTERN, matches)))
         if True in is_modifier:
@@ -355,6 +451,9 @@ class Engine:
                 else _Modifiers((), frozenset(), frozenset(), False, False, False, extra_frames)
             )
             signal_matches = matches
+        if not signal_matches:
+            return _Analysis((), modifiers.frames)
+        spans = _Spans(chunks, self._spans_of(chunks))
         hits: list[_Hit] = []
         effect_info = self._effect_info
         cues = lexicon.negation_cues
@@ -410,19 +509,9 @@ class Engine:
                     elif sentence in modifiers.hypothetical_sentences and not immune:
                         effect = "hypothetical"
                         tier = min(tier, RiskTier.LOW)
+            # What `_Hit(...)` does, without its Python-level `__new__`.
             hits.append(
-                _Hit(
-                    pattern,
-                    start,
-                    end,
-                    bounds[2 * start],
-                    bounds[2 * end - 1],
-                    effect,
-                    tier,
-                    source,
-                    signal,
-                    lang,
-                )
+                _new_tuple(_Hit, (pattern, start, end, spans, effect, tier, source, signal, lang))
             )
         return _Analysis(tuple(hits), modifiers.frames)
 
@@ -573,8 +662,8 @@ def _combo_hits(
             for second in options[1]:
                 if (
                     first.source == second.source
-                    and first.start < second.end
-                    and second.start < first.end
+                    and first.start_token < second.end_token
+                    and second.start_token < first.end_token
                 ):
                     continue
                 if first.source is None or second.source is None:
@@ -588,7 +677,12 @@ def _choose(options: Sequence[Sequence[_Hit]], used: list[_Hit]) -> list[_Hit] |
     if len(used) == len(options):
         return list(used) if any(h.source is None for h in used) else None
     for hit in options[len(used)]:
-        if any(u.source == hit.source and u.start < hit.end and hit.start < u.end for u in used):
+        if any(
+            u.source == hit.source
+            and u.start_token < hit.end_token
+            and hit.start_token < u.end_token
+            for u in used
+        ):
             continue
         used.append(hit)
         found = _choose(options, used)
@@ -622,26 +716,63 @@ class _Explanation:
         text = self._text
         context = self._context
         reasons: list[str] = []
-        for hit in self._hits:
-            group = hit.pattern.group
-            hit_tier = hit.tier
-            if hit.effect == COUNTED:
-                if hit_tier:
-                    reasons.append(
-                        f"{_LABELS[hit_tier]}: {group.reason} {_quote(text, hit)} [{group.id}]"
-                    )
+        evidence: list[Evidence] = []
+        # The message's own quotes by token span, for the combination rules' reasons.
+        quotes: dict[tuple[int, int], str] = {}
+        for (
+            pattern,
+            start_token,
+            end_token,
+            spans,
+            effect,
+            tier,
+            source,
+            signal,
+            lang,
+        ) in self._hits:
+            start, end = spans.char_span(start_token, end_token)
+            quoted = quotes[start_token, end_token] = text[start:end]
+            group = pattern.group
+            # Positional: measurably cheaper than keywords for an 11-field frozen
+            # dataclass. Order: start, end, text, rule_id, signal, category, tier,
+            # effect, reason, lang, source.
+            evidence.append(
+                Evidence(
+                    start,
+                    end,
+                    quoted,
+                    pattern.rule_id,
+                    signal,
+                    group.category,
+                    tier,
+                    effect,
+                    group.reason,
+                    lang,
+                    source,
+                )
+            )
+            if effect == COUNTED:
+                if tier:
+                    reasons.append(f"{_LABELS[tier]}: {group.reason} “{quoted}” [{group.id}]")
             else:
                 reasons.append(
-                    f"discounted ({hit.effect}, counts as {_LABELS[hit_tier]}): {group.reason} "
-                    f"{_quote(text, hit)} [{group.id}]"
+                    f"discounted ({effect}, counts as {_LABELS[tier]}): {group.reason} "
+                    f"“{quoted}” [{group.id}]"
                 )
         context_hits: dict[tuple[int | None, int, int], _Hit] = {}
         for combo, used in self._fired:
             from_context = [h for h in used if h.source is not None]
             for h in from_context:
-                context_hits[(h.source, h.start, h.end)] = h
+                context_hits[(h.source, h.start_token, h.end_token)] = h
             note = " (with an earlier message)" if from_context else ""
-            parts = ", ".join(f"{h.signal} {_quote(_text_of(h, text, context), h)}" for h in used)
+            parts = ", ".join(
+                [
+                    f"{h.signal} “{quotes[h.start_token, h.end_token]}”"
+                    if h.source is None
+                    else f"{h.signal} {_quote(context[h.source], h)}"
+                    for h in used
+                ]
+            )
             reasons.append(f"{_LABELS[combo.tier]}: {combo.reason}{note}: {parts} [{combo.id}]")
         floor_from = self._floor_from
         if floor_from is not None:
@@ -649,7 +780,6 @@ class _Explanation:
             reasons.append(
                 f"{floor.label}: an earlier message in this conversation was {floor_from.label}"
             )
-        evidence = [_evidence(h, text) for h in self._hits]
         evidence.extend(
             _evidence(h, context[h.source]) for h in context_hits.values() if h.source is not None
         )
@@ -658,16 +788,14 @@ class _Explanation:
         return tuple(evidence), tuple(reasons)
 
 
-def _text_of(hit: _Hit, text: str, context: Sequence[str]) -> str:
-    return text if hit.source is None else context[hit.source]
-
-
 def _quote(text: str, hit: _Hit) -> str:
-    return f"“{text[hit.start : hit.end]}”"
+    start, end = hit.spans.char_span(hit.start_token, hit.end_token)
+    return f"“{text[start:end]}”"
 
 
 def _evidence(hit: _Hit, text: str) -> Evidence:
-    pattern, _, _, start, end, effect, tier, source, signal, _ = hit
+    pattern, start_token, end_token, spans, effect, tier, source, signal, _ = hit
+    start, end = spans.char_span(start_token, end_token)
     group = pattern.group
     # Positional: measurably cheaper than keywords for an 11-field frozen dataclass.
     # Order: start, end, text, rule_id, signal, category, tier, effect, reason, lang, source.

@@ -142,8 +142,10 @@ Candidate = tuple[int, tuple[Elem, ...], frozenset[str] | None]
 # The patterns that may start at one token (or adjacent pair of tokens), sorted for
 # the scan: those the indexed words complete (a match at once), those whose next
 # word is a plain word (by that word: one dict lookup replaces a test per pattern),
-# and the rest. Each part keeps pattern order, which the scan restores on merging.
-Starts = tuple[tuple[int, ...], Mapping[str, tuple[Candidate, ...]], tuple[Candidate, ...]]
+# and the rest. Each part keeps pattern order, which the scan restores on merging;
+# the last item says whether it has to (False when the parts' pattern numbers are
+# already in ascending order one part after the other, as for most tokens).
+Starts = tuple[tuple[int, ...], Mapping[str, tuple[Candidate, ...]], tuple[Candidate, ...], bool]
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ class Lexicon:
         stem first word), everything goes to the last part, tried in the given order.
         """
         if any(a > b for a, b in pairwise(pids)):
-            return (), {}, tuple((pid, self.patterns[pid].elems, None) for pid in pids)
+            return (), {}, tuple((pid, self.patterns[pid].elems, None) for pid in pids), False
         at_once: list[int] = []
         by_next: dict[str, list[Candidate]] = {}
         rest: list[Candidate] = []
@@ -248,10 +250,18 @@ class Lexicon:
             else:
                 for word in follow:
                     by_next.setdefault(word, []).append((pid, elems, anchor))
+        parts = [
+            at_once,
+            sorted({pid for found in by_next.values() for pid, _, _ in found}),
+            [pid for pid, _, _ in rest],
+        ]
+        parts = [part for part in parts if part]
+        mixed = any(a[-1] > b[0] for a, b in pairwise(parts))
         return (
             tuple(at_once),
             {word: tuple(found) for word, found in by_next.items()},
             tuple(rest),
+            mixed,
         )
 
     def scan(self, keys: Sequence[str]) -> list[Match]:
@@ -264,17 +274,18 @@ class Lexicon:
         `keys[i]`). Matches come ordered by first token; at one token, patterns
         indexed by two words come first, each group in pattern order."""
         matches: list[Match] = []
+        append = matches.append
         last = len(keys) - 1
         present = frozenset(keys)
         # Most patterns are found through their first two words, so that common
         # openings ("jag", "i", "har") do not try hundreds of patterns each: every
         # adjacent pair of keys is looked up at once, in C, and only hits are visited.
-        pair_starts = self.pair_starts
-        for i in compress(count(), map(pair_starts.__contains__, pairwise(keys))):
-            at_once, by_next, rest = pair_starts[keys[i], keys[i + 1]]
+        paired_starts = list(map(self.pair_starts.get, pairwise(keys)))
+        for i in compress(count(), paired_starts):
+            at_once, by_next, rest, mixed = paired_starts[i]  # type: ignore[misc]
             mark = len(matches)
             for pid in at_once:
-                matches.append((pid, i, i + 2))
+                append((pid, i, i + 2))
             first = len(matches)
             if by_next and i + 1 < last:
                 for pid, elems, anchor in by_next.get(keys[i + 2], ()):
@@ -282,23 +293,24 @@ class Lexicon:
                         continue
                     end = _match(elems, keys, 3, i + 3)
                     if end >= 0:
-                        matches.append((pid, i, end))
-            middle = len(matches)
+                        append((pid, i, end))
+            if mixed:
+                middle = len(matches)
             for pid, elems, anchor in rest:
                 if anchor is not None and anchor.isdisjoint(present):
                     continue
                 end = _match(elems, keys, 2, i + 2)
                 if end >= 0:
-                    matches.append((pid, i, end))
-            if (mark < first) + (first < middle) + (middle < len(matches)) > 1:
+                    append((pid, i, end))
+            if mixed and (mark < first) + (first < middle) + (middle < len(matches)) > 1:
                 # Back into pattern order (a pattern occurs once per token here).
                 matches[mark:] = sorted(matches[mark:])
         paired = len(matches)
         for i in compress(count(), singles):
-            at_once, by_next, rest = singles[i]  # type: ignore[misc]
+            at_once, by_next, rest, mixed = singles[i]  # type: ignore[misc]
             mark = len(matches)
             for pid in at_once:
-                matches.append((pid, i, i + 1))
+                append((pid, i, i + 1))
             first = len(matches)
             if by_next and i < last:
                 for pid, elems, anchor in by_next.get(keys[i + 1], ()):
@@ -306,15 +318,16 @@ class Lexicon:
                         continue
                     end = _match(elems, keys, 2, i + 2)
                     if end >= 0:
-                        matches.append((pid, i, end))
-            middle = len(matches)
+                        append((pid, i, end))
+            if mixed:
+                middle = len(matches)
             for pid, elems, anchor in rest:
                 if anchor is not None and anchor.isdisjoint(present):
                     continue
                 end = _match(elems, keys, 1, i + 1)
                 if end >= 0:
-                    matches.append((pid, i, end))
-            if (mark < first) + (first < middle) + (middle < len(matches)) > 1:
+                    append((pid, i, end))
+            if mixed and (mark < first) + (first < middle) + (middle < len(matches)) > 1:
                 matches[mark:] = sorted(matches[mark:])
         if paired and len(matches) > paired:
             matches.sort(key=_START)  # stable: pairs stay first at each token
@@ -327,7 +340,8 @@ _START = itemgetter(1)
 def _match(elems: tuple[Elem, ...], keys: Sequence[str], ei: int, ti: int) -> int:
     """End token index of `elems[ei:]` matched from `keys[ti]`, or -1."""
     n = len(keys)
-    while ei < len(elems):
+    size = len(elems)
+    while ei < size:
         elem = elems[ei]
         if elem.gap:
             for skip in range(GAP_MAX + 1):

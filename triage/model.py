@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
 from typing import Protocol
 
@@ -21,7 +22,7 @@ class RiskTier(IntEnum):
     @property
     def label(self) -> str:
         """The lower-case name used in data files and JSON (`"high"`)."""
-        return self.name.lower()
+        return _TIER_LABELS[self]
 
     @classmethod
     def parse(cls, label: str) -> RiskTier:
@@ -30,6 +31,10 @@ class RiskTier(IntEnum):
             return cls[label.strip().upper()]
         except KeyError:
             raise ValueError(f"unknown risk tier {label!r}") from None
+
+
+# `RiskTier.label` of each tier, by value (read for every evidence turned into JSON).
+_TIER_LABELS: tuple[str, ...] = tuple(tier.name.lower() for tier in RiskTier)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,48 @@ class Evidence:
     lang: str
     source: int | None = None
 
+    # Written out instead of generated (a dataclass keeps a class's own __init__): the
+    # generated one sets each field with `object.__setattr__`, the slot descriptors
+    # set them in about half the time, and a risky message has several of these.
+    def __init__(
+        self,
+        start: int,
+        end: int,
+        text: str,
+        rule_id: str,
+        signal: str,
+        category: str | None,
+        tier: RiskTier,
+        effect: str,
+        reason: str,
+        lang: str,
+        source: int | None = None,
+    ) -> None:
+        (
+            set_start,
+            set_end,
+            set_text,
+            set_rule_id,
+            set_signal,
+            set_category,
+            set_tier,
+            set_effect,
+            set_reason,
+            set_lang,
+            set_source,
+        ) = _EVIDENCE_SETTERS
+        set_start(self, start)
+        set_end(self, end)
+        set_text(self, text)
+        set_rule_id(self, rule_id)
+        set_signal(self, signal)
+        set_category(self, category)
+        set_tier(self, tier)
+        set_effect(self, effect)
+        set_reason(self, reason)
+        set_lang(self, lang)
+        set_source(self, source)
+
     def to_json(self) -> dict[str, object]:
         """A JSON-ready dict; `tier` as its label."""
         return {
@@ -63,12 +110,18 @@ class Evidence:
             "rule_id": self.rule_id,
             "signal": self.signal,
             "category": self.category,
-            "tier": self.tier.label,
+            "tier": _TIER_LABELS[self.tier],
             "effect": self.effect,
             "reason": self.reason,
             "lang": self.lang,
             "source": self.source,
         }
+
+
+# The slot descriptors' setters of Evidence's fields, in field order (its __init__).
+_EVIDENCE_SETTERS: tuple[Callable[[Evidence, object], None], ...] = tuple(
+    getattr(Evidence, f.name).__set__ for f in fields(Evidence)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,15 +191,17 @@ class ExplainedOnDemand(Assessment):
     ) -> ExplainedOnDemand:
         """The assessment, with `explanation.build()` deferred to the first read."""
         assessment = object.__new__(cls)
-        init = object.__setattr__
-        init(assessment, "tier", tier)
-        init(assessment, "score", score)
-        init(assessment, "categories", categories)
-        init(assessment, "language", language)
-        init(assessment, "rules_fired", rules_fired)
-        init(assessment, "_explanation", explanation)
-        init(assessment, "_evidence", None)
-        init(assessment, "_reasons", None)
+        # Through the slot descriptors' setters, as in Evidence.__init__.
+        set_tier, set_score, set_categories, set_language, set_rules_fired = _ASSESSMENT_SETTERS
+        set_tier(assessment, tier)
+        set_score(assessment, score)
+        set_categories(assessment, categories)
+        set_language(assessment, language)
+        set_rules_fired(assessment, rules_fired)
+        set_explanation, set_evidence, set_reasons = _ON_DEMAND_SETTERS
+        set_explanation(assessment, explanation)
+        set_evidence(assessment, None)
+        set_reasons(assessment, None)
         return assessment
 
     def _explain(self) -> None:
@@ -216,3 +271,13 @@ class ExplainedOnDemand(Assessment):
 
     def __reduce__(self) -> tuple[type[Assessment], tuple[object, ...]]:
         return Assessment, self._fields()
+
+
+# The slot descriptors' setters used by `ExplainedOnDemand.create`.
+_ASSESSMENT_SETTERS: tuple[Callable[[Assessment, object], None], ...] = tuple(
+    getattr(Assessment, name).__set__
+    for name in ("tier", "score", "categories", "language", "rules_fired")
+)
+_ON_DEMAND_SETTERS: tuple[Callable[[ExplainedOnDemand, object], None], ...] = tuple(
+    getattr(ExplainedOnDemand, name).__set__ for name in ("_explanation", "_evidence", "_reasons")
+)

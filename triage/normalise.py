@@ -14,6 +14,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 
 # A word may carry combining marks (text typed in NFD form) and inner apostrophes
 # ("don't", "rope's"); emojis are one token each so "💊💊💊" is three pills, and
@@ -27,6 +28,11 @@ TOKEN_RE = re.compile(rf"{_WORD}|{_EMOJI}|\.+|,+")
 # One C-level pass gives the tokens (every other item) and, by summing lengths, their
 # offsets, which is half the cost of a second `finditer` pass for the spans.
 TOKEN_SPLIT_RE = re.compile(rf"({TOKEN_RE.pattern})")
+# No token contains a space and the pattern looks neither ahead nor behind, so the
+# tokens of a text are those of its space-separated chunks, in order (the engine
+# memoises the tokens of each distinct chunk instead of running the regex on every
+# message).
+CHUNK_SEPARATOR = " "
 _INNER_APOSTROPHE_RE = re.compile(r"(?<=\w)'(?=\w)")
 _COMBINING_RE = re.compile(r"(?<=\w)[\u0300-\u036f]+")
 _DIGIT_RE = re.compile(r"\d")
@@ -88,7 +94,14 @@ def _rewrite(folded: str) -> str:
 _DOUBLES: tuple[tuple[str, str], ...] = tuple((c + c, c) for c in "abcdefghijklmnopqrstuvwxyz.,")
 
 
+# Any doubled letter or mark of `_DOUBLES`: one C-level search tells whether the loop
+# below has anything to do (most tokens have no double).
+_DOUBLE_RE = re.compile(r"([a-z.,])\1")
+
+
 def _collapse(text: str) -> str:
+    if _DOUBLE_RE.search(text) is None:
+        return text
     for double, single in _DOUBLES:
         while double in text:
             text = text.replace(double, single)
@@ -111,6 +124,14 @@ class Tokens:
     def spans(self) -> list[tuple[int, int]]:
         """(start, end) in the original text of each key, in order."""
         return [m.span() for m in TOKEN_RE.finditer(self.folded)]
+
+
+def split_chunk(chunk: str) -> tuple[list[str], list[int], list[int]]:
+    """The tokens of `chunk` (a piece of folded text) with their start and end offsets
+    in it: `tokens[i] == chunk[starts[i] : ends[i]]`."""
+    parts = TOKEN_SPLIT_RE.split(chunk)
+    bounds = list(accumulate(map(len, parts)))
+    return parts[1::2], bounds[0:-1:2], bounds[1::2]
 
 
 def token_key(word: str, fold: Mapping[int, str]) -> str:

@@ -1,6 +1,6 @@
 """The speed-ups change nothing observable (docs/triage.md, "Measured"): the token
-memo, the per-token keys and the pattern index prechecks are checked against the
-plain definitions they replace."""
+and chunk memos, the per-token keys, the pattern index prechecks and the hand-written
+constructors are checked against the plain definitions they replace."""
 
 from __future__ import annotations
 
@@ -12,10 +12,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage import engine as engine_module
+from triage.bench import TYPICAL_MESSAGES
 from triage.engine import Engine
 from triage.lexicon import Match, _match
-from triage.model import Assessment
-from triage.normalise import TOKEN_RE, build_fold_table, normalise_token, tokenise
+from triage.model import Assessment, Evidence, RiskTier
+from triage.normalise import (
+    _DOUBLES,
+    CHUNK_SEPARATOR,
+    TOKEN_RE,
+    _collapse,
+    build_fold_table,
+    fold_text,
+    normalise_token,
+    split_chunk,
+    tokenise,
+)
 
 FOLD = build_fold_table()
 # Letters, marks and symbols that exercise folding, leetspeak, apostrophes,
@@ -31,7 +42,12 @@ SAMPLES = [
     "how many pills to die, asking for a friend",
     # Words that start patterns both as an exact word and through a stem.
     "hittade hans självmordsbrev efter självmordsförsöket",
+    *TYPICAL_MESSAGES,
+    # Spaces, tabs, a no-break space and a chunk longer than CHUNK_MEMO_MAX_CHARS.
+    "jag  vill\tdö,\u00a0nu ikväll...tog 30 alvedon,,och.ta_livet_av_mig_innan_ikväll_nu",
 ]
+# Text with white space of several kinds, for the chunked tokeniser.
+SPACED = st.text(st.sampled_from([*"aeiklmnorst dkj'’.,!?;:_\u0301ÅÄæø01💊-", " ", "\t", "\u00a0"]))
 
 
 @given(st.text(ALPHABET, max_size=60))
@@ -97,3 +113,133 @@ def test_explanation_on_demand_reads_like_an_assessment(engine: Engine, text: st
     assert dataclasses.replace(fresh, score=0.5).reasons == eager.reasons
     with pytest.raises(dataclasses.FrozenInstanceError):
         fresh.reasons = ()  # type: ignore[misc]
+
+
+def _plain_collapse(text: str) -> str:
+    for double, single in _DOUBLES:
+        while double in text:
+            text = text.replace(double, single)
+    return text
+
+
+@given(st.text(st.sampled_from(list("aabbkl.,..,,x")), max_size=30))
+def test_collapse_shortcut_equals_the_loop(text: str) -> None:
+    assert _collapse(text) == _plain_collapse(text)
+
+
+@given(SPACED)
+def test_chunks_tokenise_like_the_whole_text(text: str) -> None:
+    folded = text.translate(FOLD)
+    tokens: list[str] = []
+    spans: list[tuple[int, int]] = []
+    base = 0
+    for chunk in folded.split(CHUNK_SEPARATOR):
+        chunk_tokens, starts, ends = split_chunk(chunk)
+        if chunk.isalnum():
+            # The engine's shortcut for a one-word chunk.
+            assert (chunk_tokens, starts, ends) == ([chunk], [0], [len(chunk)])
+        tokens.extend(chunk_tokens)
+        spans.extend((base + start, base + end) for start, end in zip(starts, ends, strict=True))
+        base += len(chunk) + 1
+    assert tokens == TOKEN_RE.findall(folded)
+    assert spans == [m.span() for m in TOKEN_RE.finditer(folded)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(SPACED | st.sampled_from(SAMPLES))
+def test_engine_keys_and_offsets_equal_the_plain_definition(engine: Engine, text: str) -> None:
+    lexicon = engine.lexicon
+    folded = fold_text(text, lexicon.fold, lexicon.ascii_fold, lexicon.latin1_fold)
+    chunks = folded.split(CHUNK_SEPARATOR)
+    engine._learn(chunks)
+    keys = " ".join(map(engine._keys_of, chunks)).split()
+    found = TOKEN_RE.finditer(folded)
+    assert keys == [lexicon.correct(normalise_token(m.group())) for m in found]
+    assert all(key and key.split() == [key] for key in keys)
+    assert [engine._key_starts[key] for key in keys] == [
+        None if lexicon.singles(k) is None else lexicon.starts(lexicon.singles(k) or (), 1)
+        for k in keys
+    ]
+    spans = engine_module._Spans(chunks, engine._spans_of(chunks))
+    plain = [m.span() for m in TOKEN_RE.finditer(folded)]
+    for i in range(len(plain)):
+        for j in range(i + 1, min(len(plain), i + 4) + 1):
+            assert spans.char_span(i, j) == (plain[i][0], plain[j - 1][1])
+
+
+def test_unmixed_starts_are_in_pattern_order(engine: Engine) -> None:
+    lexicon = engine.lexicon
+    every = [*lexicon.pair_starts.values()]
+    every += [s for s in map(lexicon.starts, lexicon.first_exact.values(), [1] * 9999) if s]
+    for at_once, by_next, rest, mixed in every:
+        if not mixed:
+            order = [*at_once]
+            order += sorted({pid for found in by_next.values() for pid, _, _ in found})
+            order += [pid for pid, _, _ in rest]
+            assert order == sorted(order) or not (at_once or by_next)
+
+
+def test_chunk_memo_is_bounded_and_never_changes_a_result(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "CHUNK_MEMO_MAX", 3)
+    monkeypatch.setattr(engine_module, "CHUNK_MEMO_MAX_CHARS", 4)
+    small = Engine(engine.lexicon)
+    for text in SAMPLES * 2:
+        assert small.assess(text, None, ("jag vill dö",)).to_json() == (
+            engine.assess(text, None, ("jag vill dö",)).to_json()
+        )
+        assert len(small._chunk_keys) <= max(3, len(text.split(CHUNK_SEPARATOR)))
+        assert all(len(chunk) <= 4 for chunk in small._chunk_keys)
+
+
+EVIDENCE_FIELDS = st.tuples(
+    st.integers(),
+    st.integers(),
+    st.text(max_size=5),
+    st.text(max_size=5),
+    st.text(max_size=5),
+    st.none() | st.text(max_size=5),
+    st.sampled_from(list(RiskTier)),
+    st.text(max_size=5),
+    st.text(max_size=5),
+    st.text(max_size=5),
+    st.none() | st.integers(),
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _PlainEvidence:
+    """Evidence with the generated __init__ (the definition Evidence's replaces)."""
+
+    start: int
+    end: int
+    text: str
+    rule_id: str
+    signal: str
+    category: str | None
+    tier: RiskTier
+    effect: str
+    reason: str
+    lang: str
+    source: int | None = None
+
+
+@given(EVIDENCE_FIELDS)
+def test_evidence_init_equals_the_generated_one(values: tuple[object, ...]) -> None:
+    evidence = Evidence(*values)  # type: ignore[arg-type]
+    plain = _PlainEvidence(*values)  # type: ignore[arg-type]
+    assert dataclasses.astuple(evidence) == dataclasses.astuple(plain) == values
+    assert repr(evidence) == repr(plain).replace("_PlainEvidence", "Evidence")
+    names = [field.name for field in dataclasses.fields(Evidence)]
+    assert Evidence(**dict(zip(names, values, strict=True))) == evidence
+    assert Evidence(*values[:-1]).source is None  # type: ignore[arg-type]
+    assert pickle.loads(pickle.dumps(evidence)) == evidence
+    assert dataclasses.replace(evidence, start=0).start == 0
+    assert evidence.to_json()["tier"] == evidence.tier.name.lower()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        evidence.start = 1  # type: ignore[misc]
+
+
+def test_tier_labels_are_the_lower_case_names() -> None:
+    assert [tier.label for tier in RiskTier] == [tier.name.lower() for tier in RiskTier]
