@@ -162,6 +162,10 @@ def run(only: set[str], quick: bool, database_url: str | None) -> dict[str, Any]
         from triage.bench import run_benchmark as triage_bench
 
         results["triage"] = triage_bench(seconds=1.0 if quick else 3.0)
+    if "semantic" in only:
+        from triage.semantic_bench import run_benchmark as semantic_bench
+
+        results["triage_semantic"] = semantic_bench(rounds=5 if quick else 20, threads=1)
     if "rota" in only:
         from rota.bench import run_benchmark as rota_bench
 

@@ -111,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure speed goals (docs/benchmarks.md)")
     bench.add_argument(
         "--only",
-        default="triage,rota,matching,chat",
-        help="comma-separated: triage, rota, matching, chat",
+        default="triage,semantic,rota,matching,chat",
+        help="comma-separated: triage, semantic, rota, matching, chat",
     )
     bench.add_argument("--quick", action="store_true", help="smaller, faster runs")
     bench.set_defaults(func=_bench)
