@@ -26,6 +26,7 @@ MESSAGES = 200
 COUNSELLORS = 5
 CAPACITY = 6  # 30 places for 50 callers: 20 of them have to queue
 KILLS = 5
+PAUSE_S = 0.15
 DEADLINE_S = 240.0
 PASSWORD = "kill-nine-password"
 
@@ -66,7 +67,9 @@ async def test_kill_nine_five_times_loses_nothing(database_url: str, redis: Priv
     try:
         counsellors = [CounsellorRun(name, PASSWORD, MESSAGES) for name in names]
         counsellor_tasks = [asyncio.create_task(c.run(cluster, stop)) for c in counsellors]
-        callers = [CallerRun(i, line, MESSAGES) for i in range(CALLERS)]
+        # Paced so that the conversations outlast the five kills (~30 s): unpaced,
+        # a fast run finished all 10,000 messages before the first kill.
+        callers = [CallerRun(i, line, MESSAGES, pause_s=PAUSE_S) for i in range(CALLERS)]
         caller_tasks = []
         for caller in callers:  # one after another, so the queue order is known
             started = asyncio.Event()
