@@ -64,6 +64,10 @@ class SemanticSettings:
     urgent_share: float = 0.6
     imminent_share: float = 0.5
     medium_share: float = 0.67
+    # A follow-up this short ("nu börjar det bli svårt att andas") is embedded
+    # together with the caller's previous message, whose meaning it leans on;
+    # 0 embeds every message alone.
+    context_below_words: int = 0
 
 
 @dataclass(frozen=True)
@@ -182,13 +186,19 @@ class LayeredEngine:
         """Empty the rule engine's memos (the layer keeps none)."""
         self.rules.clear_memos()
 
-    def verdict(self, text: str) -> Verdict:
+    def verdict(self, text: str, context: Sequence[str] = ()) -> Verdict:
         """What the exemplars nearest to `text` say, whatever the rules found."""
-        return self.index.verdict(self.embed([text])[0], self.settings)
+        return self.index.verdict(self.embed([self.embedded_text(text, context)])[0], self.settings)
+
+    def embedded_text(self, text: str, context: Sequence[str] = ()) -> str:
+        """The text that is embedded: the message, or a short one after the previous."""
+        if context and len(text.split()) < self.settings.context_below_words:
+            return f"{context[-1]} {text}"
+        return text
 
     def assess(self, text: str, lang: str | None = None, context: Sequence[str] = ()) -> Assessment:
         """The rules' assessment, raised by resemblance where the rules found less than imminent."""
         assessment = self.rules.assess(text, lang, context)
         if assessment.tier >= RiskTier.IMMINENT or not any(ch.isalpha() for ch in text):
             return assessment
-        return combine(assessment, self.verdict(text), text)
+        return combine(assessment, self.verdict(text, context), text)

@@ -174,3 +174,22 @@ def test_bank_items_with_context_are_skipped(tmp_path: Path) -> None:
     (tmp_path / "corrections.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert [e.id for e in read_bank(tmp_path)] == ["b"]
     assert read_bank(tmp_path)[0].categories == ()
+
+
+def test_a_short_follow_up_is_embedded_with_the_previous_message() -> None:
+    embedded: list[str] = []
+
+    def embed(texts: Sequence[str]) -> Vectors:
+        embedded.extend(texts)
+        return np.stack([_unit(0, 0, 1) for _ in texts])
+
+    settings = SemanticSettings(context_below_words=6)
+    layered = LayeredEngine(load_engine(), embed, _index(), settings)
+    layered.assess("ok då gör jag så", "sv", ("hej", "kan jag ringa er imorgon?"))
+    layered.assess("jag har haft en lång dag på jobbet och vill bara prata lite", "sv", ("hej",))
+    layered.assess("kort", "sv")
+    assert embedded == [
+        "kan jag ringa er imorgon? ok då gör jag så",
+        "jag har haft en lång dag på jobbet och vill bara prata lite",
+        "kort",
+    ]
