@@ -128,10 +128,15 @@ def combine(assessment: Assessment, verdict: Verdict, text: str) -> Assessment:
     """
     if verdict.tier <= assessment.tier:
         return assessment
-    shown = ", ".join(f"{e.id} ({similarity:.2f})" for e, similarity in verdict.neighbours)
+    # The two nearest exemplars are quoted (they are the team's own sentences, never
+    # a caller's), so a counsellor sees what the message was taken to resemble.
+    quoted = ", ".join(
+        f"“{_quotable(e.text)}” ({similarity:.2f})" for e, similarity in verdict.neighbours[:2]
+    )
+    ids = ", ".join(e.id for e, _ in verdict.neighbours)
     reason = (
-        f"reads like known {verdict.tier.label}-risk messages "
-        f"(nearest exemplars: {shown}; {verdict.urgent_share:.0%} of the vote urgent)"
+        f"reads like known {verdict.tier.label}-risk messages: {quoted} "
+        f"({verdict.urgent_share:.0%} of the vote urgent; exemplars {ids})"
     )
     categories = set(assessment.categories)
     for exemplar, _ in verdict.neighbours:
@@ -160,6 +165,11 @@ def combine(assessment: Assessment, verdict: Verdict, text: str) -> Assessment:
         language=assessment.language,
         rules_fired=(*assessment.rules_fired, RULE_ID),
     )
+
+
+def _quotable(text: str, limit: int = 80) -> str:
+    plain = text.replace("“", '"').replace("”", '"')
+    return plain if len(plain) <= limit else plain[: limit - 1].rstrip() + "…"
 
 
 class LayeredEngine:

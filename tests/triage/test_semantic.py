@@ -76,6 +76,8 @@ def test_combination_only_raises_and_explains_the_raise() -> None:
     last = raised.evidence[-1]
     assert (last.start, last.end, last.rule_id) == (0, len(text), RULE_ID)
     assert "u1" in raised.reasons[-1] and "u2" in raised.reasons[-1]
+    # The nearest exemplars are quoted, for the console to show what it resembled.
+    assert "“urgent one” (" in last.reason and "“urgent two” (" in last.reason
 
     urgent = rules.assess("jag har laddat pappas jaktgevär och ska skjuta mig ikväll", "sv")
     calm_verdict = _index().verdict(_unit(0, 0, 1), SemanticSettings(k=2))

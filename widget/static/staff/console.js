@@ -588,7 +588,12 @@
     const quote = (words) => t("risk.quote", { text: words });
     if (item.evidence) {
       const e = item.evidence;
-      const text = e.text ? `${evidenceMeaning(e, false)} ${quote(e.text)}` : evidenceMeaning(e, false);
+      // The semantic layer's evidence spans the whole message: show the exemplars it
+      // resembled (quoted in its reason) instead of the caller's words again.
+      const like = e.rule_id === "semantic.nearest"
+        ? [...String(e.reason || "").matchAll(/“([^“”]*)”/g)].map((m) => m[1]) : [];
+      const text = like.length ? `${evidenceMeaning(e, false)}, ${t("risk.like")} ${like.map(quote).join(", ")}`
+        : e.text ? `${evidenceMeaning(e, false)} ${quote(e.text)}` : evidenceMeaning(e, false);
       const line = e.effect && e.effect !== "counted"
         ? `${text} (${explained("effect", e.effect) || e.effect.replace(/_/g, " ")})` : text;
       return TIERS.includes(e.tier) && e.tier !== "none" ? t("risk.line", { tier: t(`tier.${e.tier}`), text: line }) : line;
