@@ -40,6 +40,8 @@ class Exemplar:
     text: str
     tier: RiskTier
     categories: tuple[str, ...]
+    # False for a counsellor's correction (a caller's words): never quoted in reasons.
+    quotable: bool = True
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,12 @@ def combine(assessment: Assessment, verdict: Verdict, text: str) -> Assessment:
     """
     if verdict.tier <= assessment.tier:
         return assessment
-    # The two nearest exemplars are quoted (they are the team's own sentences, never
-    # a caller's), so a counsellor sees what the message was taken to resemble.
+    # The two nearest exemplars are quoted (the team's own sentences; a correction,
+    # which is a caller's words, only by its id), so a counsellor sees what the
+    # message was taken to resemble.
     quoted = ", ".join(
-        f"“{_quotable(e.text)}” ({similarity:.2f})" for e, similarity in verdict.neighbours[:2]
+        f"“{_quotable(e.text)}” ({similarity:.2f})" if e.quotable else f"{e.id} ({similarity:.2f})"
+        for e, similarity in verdict.neighbours[:2]
     )
     ids = ", ".join(e.id for e, _ in verdict.neighbours)
     reason = (

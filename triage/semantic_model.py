@@ -50,6 +50,8 @@ def read_bank(bank: Path = BANK) -> list[Exemplar]:
                         text=str(item["text"]),
                         tier=RiskTier.parse(str(item["tier"])),
                         categories=tuple(c for c in item.get("categories", ()) if c != "none"),
+                        # `helpline triage corrections` ids: a caller's words.
+                        quotable=not str(item["id"]).startswith("correction-"),
                     )
                 )
     return exemplars

@@ -178,6 +178,23 @@ def test_bank_items_with_context_are_skipped(tmp_path: Path) -> None:
     assert read_bank(tmp_path)[0].categories == ()
 
 
+def test_corrections_are_never_quoted() -> None:
+    """A counsellor's correction in the bank is a caller's words: a raise names it
+    by id only, while the team's exemplars are quoted."""
+    exemplars = [
+        Exemplar("correction-7", "sv", "callers own words", RiskTier.HIGH, (), quotable=False),
+        Exemplar("u2", "en", "urgent two", RiskTier.IMMINENT, ("overdose",)),
+        Exemplar("c1", "en", "calm one", RiskTier.NONE, ()),
+    ]
+    vectors = np.stack([_unit(1, 0.05, 0), _unit(1, 0, 0.05), _unit(0, 0, 1)])
+    index = ExemplarIndex(exemplars, vectors)
+    verdict = index.verdict(_unit(1, 0.02, 0.02), SemanticSettings(k=2))
+    raised = combine(load_engine().assess("x", "en"), verdict, "x")
+    reason = raised.evidence[-1].reason
+    assert "correction-7 (" in reason and "callers own words" not in reason
+    assert "“urgent two”" in reason
+
+
 def test_a_short_follow_up_is_embedded_with_the_previous_message() -> None:
     embedded: list[str] = []
 
