@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from triage.engine import Engine
+from triage.engine import NO_SIGNAL_REASON, Engine
 from triage.model import CATEGORIES, Assessment, Evidence, RiskTier
 
 Vectors = npt.NDArray[np.float32]
@@ -165,7 +165,11 @@ def combine(assessment: Assessment, verdict: Verdict, text: str) -> Assessment:
         score=max(assessment.score, 1.0 - math.exp(-float(verdict.tier) / 4.0)),
         categories=tuple(c for c in CATEGORIES if c in categories),
         evidence=(*assessment.evidence, evidence),
-        reasons=(*assessment.reasons, f"{verdict.tier.label}: {reason} [{RULE_ID}]"),
+        # The rules' "none: no risk or distress signal found" no longer holds.
+        reasons=(
+            *(r for r in assessment.reasons if r != NO_SIGNAL_REASON),
+            f"{verdict.tier.label}: {reason} [{RULE_ID}]",
+        ),
         language=assessment.language,
         rules_fired=(*assessment.rules_fired, RULE_ID),
     )

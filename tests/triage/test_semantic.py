@@ -76,6 +76,7 @@ def test_combination_only_raises_and_explains_the_raise() -> None:
     last = raised.evidence[-1]
     assert (last.start, last.end, last.rule_id) == (0, len(text), RULE_ID)
     assert "u1" in raised.reasons[-1] and "u2" in raised.reasons[-1]
+    assert not any(r.startswith("none:") for r in raised.reasons)
     # The nearest exemplars are quoted, for the console to show what it resembled.
     assert "“urgent one” (" in last.reason and "“urgent two” (" in last.reason
 
