@@ -35,8 +35,14 @@ async def raise_alert(
     line_id: str | None = None,
     conversation_id: uuid.UUID | None = None,
     tier: str | None = None,
+    why: dict[str, Any] | None = None,
 ) -> bool:
-    """Publish and e-mail an alert unless it was already sent; True if sent now."""
+    """Publish and e-mail an alert unless it was already sent; True if sent now.
+
+    ``reason`` is the English text (e-mail, logs); ``why`` is the same as
+    ``{"code": str, "params": {str: int | str}}``, which the monitor words in the
+    supervisor's language (``alert.why.<code>`` in i18n.js).
+    """
     if not await services.store.claim_alert(key, kind):
         return False
     alert: dict[str, Any] = {
@@ -48,12 +54,18 @@ async def raise_alert(
         "conversation": str(conversation_id) if conversation_id else None,
         "tier": tier,
         "reason": reason,
+        "why": why,
         "at": datetime.now(UTC).isoformat(),
     }
     insert = getattr(services.store, "insert_alert", None)
     if insert is not None:
         stored_id = await insert(
-            kind=kind, line_id=line_id, conversation_id=conversation_id, tier=tier, reason=reason
+            kind=kind,
+            line_id=line_id,
+            conversation_id=conversation_id,
+            tier=tier,
+            reason=reason,
+            why=why,
         )
         if stored_id is not None:
             alert["id"] = str(stored_id)

@@ -68,7 +68,13 @@ async def reassess(
     )
     log.info("risk_reassessed", conversation=str(conv.id), tier=now.label, previous=previous.label)
     if now >= RiskTier.HIGH > previous:
-        await escalate(services, conv, now, f"re-assessed by {staff.display_name}")
+        await escalate(
+            services,
+            conv,
+            now,
+            f"re-assessed by {staff.display_name}",
+            reassessed_by=staff.display_name,
+        )
 
 
 async def note(services: Services, staff: Staff, conv: Conversation, frame: dict[str, Any]) -> None:
@@ -102,6 +108,7 @@ async def ask_for_help(
         line_id=conv.line_id,
         conversation_id=conv.id,
         tier=conv.risk_tier.label,
+        why={"code": "help", "params": {"name": staff.display_name}},
     )
     await services.store.audit(staff.id, "help_requested", conv.id)
 

@@ -102,6 +102,8 @@ class AlertCandidate:
     conversation_id: str | None
     tier: str | None
     reason: str
+    # The reason as a code and numbers for the monitor (`alert.why.<code>`).
+    why: Why | None = None
 
 
 def _waited(w: Waiting, now: float) -> float:
@@ -169,7 +171,14 @@ def wait_alerts(
         limits = thresholds_by_line.get(line_id, Thresholds())
         for w in queue:
             waited = _waited(w, now)
+            s = round(waited)
             if w.tier >= RiskTier.HIGH and waited >= limits.high_risk_wait_s:
+                limit = round(limits.high_risk_wait_s)
+                text = (
+                    f"A {w.tier.label}-risk caller on {line_id} has waited {s} s"
+                    f" (alert from {limit} s)"
+                )
+                params: dict[str, int | str] = {"tier": w.tier.label, "s": s, "limit": limit}
                 out.append(
                     AlertCandidate(
                         f"risk_wait:{w.conversation_id}",
@@ -177,11 +186,13 @@ def wait_alerts(
                         line_id,
                         w.conversation_id,
                         w.tier.label,
-                        f"A {w.tier.label}-risk caller on {line_id} has waited {waited:.0f} s"
-                        f" (alert from {limits.high_risk_wait_s:.0f} s)",
+                        text,
+                        Why("risk_wait", params, text),
                     )
                 )
             elif waited >= limits.long_wait_s:
+                limit = round(limits.long_wait_s)
+                text = f"A caller on {line_id} has waited {s} s (alert from {limit} s)"
                 out.append(
                     AlertCandidate(
                         f"long_wait:{w.conversation_id}",
@@ -189,13 +200,15 @@ def wait_alerts(
                         line_id,
                         w.conversation_id,
                         w.tier.label,
-                        f"A caller on {line_id} has waited {waited:.0f} s"
-                        f" (alert from {limits.long_wait_s:.0f} s)",
+                        text,
+                        Why("long_wait", {"s": s, "limit": limit}, text),
                     )
                 )
         staffing = staffing_by_line.get(line_id, Staffing())
         if staffing.available == 0:
             oldest = queue[0]
+            n = len(queue)
+            text = f"{n} caller(s) waiting on {line_id} and no counsellor available"
             out.append(
                 AlertCandidate(
                     f"understaffed:{line_id}:{oldest.conversation_id}",
@@ -203,7 +216,8 @@ def wait_alerts(
                     line_id,
                     None,
                     None,
-                    f"{len(queue)} caller(s) waiting on {line_id} and no counsellor available",
+                    text,
+                    Why("understaffed", {"n": n}, text),
                 )
             )
     return out

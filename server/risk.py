@@ -140,11 +140,19 @@ async def assess_message(
         await escalate(services, conv, now, why)
 
 
-async def escalate(services: Services, conv: Conversation, tier: RiskTier, why: str) -> None:
+async def escalate(
+    services: Services,
+    conv: Conversation,
+    tier: RiskTier,
+    why: str,
+    *,
+    reassessed_by: str | None = None,
+) -> None:
     """The tier just reached high: emergency numbers to the caller, an alert to supervisors.
 
-    Called for the engine's assessments and for a counsellor's re-assessment alike;
-    the alert key makes each (conversation, tier) alert go out once.
+    Called for the engine's assessments (``why``: the categories) and for a
+    counsellor's re-assessment (``reassessed_by``: their name) alike; the alert
+    key makes each (conversation, tier) alert go out once.
     """
     line = await services.store.get_line(conv.line_id)
     emergency: dict[str, Any] = line.emergency if line else {}
@@ -158,6 +166,16 @@ async def escalate(services: Services, conv: Conversation, tier: RiskTier, why: 
             "numbers": emergency.get("numbers", []),
         },
     )
+    if reassessed_by is None:
+        alert_why: dict[str, Any] = {
+            "code": "risk",
+            "params": {"tier": tier.label, "categories": why},
+        }
+    else:
+        alert_why = {
+            "code": "risk_reassessed",
+            "params": {"tier": tier.label, "name": reassessed_by},
+        }
     await raise_alert(
         services,
         key=f"risk:{conv.id}:{tier.label}",
@@ -166,4 +184,5 @@ async def escalate(services: Services, conv: Conversation, tier: RiskTier, why: 
         line_id=conv.line_id,
         conversation_id=conv.id,
         tier=tier.label,
+        why=alert_why,
     )

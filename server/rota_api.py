@@ -192,6 +192,10 @@ async def request_clock_in(request: Request) -> Response:
         kind="clock_in_request",
         reason=f"{staff.display_name} asks to clock in on {line_id} for {hours} h",
         line_id=line_id,
+        why={
+            "code": "clock_in_request",
+            "params": {"name": staff.display_name, "hours": str(hours)},
+        },
     )
     return JSONResponse({"clock_in": clock_in_id, "status": "pending"}, status_code=201)
 

@@ -41,6 +41,8 @@ async def check_once(services: Services, state: RotaState, now: datetime) -> int
             kind=str(alert.kind),
             reason=alert.reason,
             line_id=alert.line_id,
+            # The rota words its reasons in English; the monitor adds a localised prefix.
+            why={"code": "rota", "params": {"detail": alert.reason}},
         )
     gaps = gaps_ahead(state.rota, now, DIGEST_DAYS)
     digest = "\n".join(g.reason for g in gaps) or "No gaps in the next 14 days."
@@ -49,5 +51,9 @@ async def check_once(services: Services, state: RotaState, now: datetime) -> int
         key=f"digest:{now.date().isoformat()}",
         kind="digest",
         reason=f"Rota digest, next {DIGEST_DAYS} days: {len(gaps)} gaps.\n{digest}",
+        why={
+            "code": "rota_digest",
+            "params": {"days": DIGEST_DAYS, "n": len(gaps), "detail": digest},
+        },
     )
     return sent

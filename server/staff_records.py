@@ -6,12 +6,13 @@ the shapes are documented in docs/console.md.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import asyncpg
 
 ALERT_COLUMNS = (
-    "id, kind, line_id, conversation_id, tier, reason, created_at, acknowledged_at,"
+    "id, kind, line_id, conversation_id, tier, reason, why, created_at, acknowledged_at,"
     " (SELECT display_name FROM staff WHERE id = acknowledged_by) AS acknowledged_by_name,"
     " acknowledged_by"
 )
@@ -27,6 +28,8 @@ def alert_frame(row: asyncpg.Record) -> dict[str, Any]:
         "conversation": str(row["conversation_id"]) if row["conversation_id"] else None,
         "tier": row["tier"],
         "reason": row["reason"],
+        # {"code", "params"} for the monitor to word; None for alerts stored before 0006.
+        "why": json.loads(row["why"]) if row["why"] is not None else None,
         "at": row["created_at"].isoformat(),
         "acknowledged_by": row["acknowledged_by_name"],
         "acknowledged_at": row["acknowledged_at"].isoformat() if row["acknowledged_at"] else None,

@@ -579,22 +579,26 @@ class Store:
         conversation_id: uuid.UUID | None = None,
         tier: str | None = None,
         reason: str = "",
+        why: dict[str, Any] | None = None,
         key: str | None = None,
         raised_by: int | None = None,
     ) -> uuid.UUID | None:
         """Store an alert for supervisors to acknowledge; return its id.
 
+        ``why`` is ``{"code", "params"}`` for the monitor to word in the
+        supervisor's language; ``reason`` is the English text.
         With a ``key`` the alert is stored once: a repeat (another process, the
         next periodic check) returns None, so only the first raiser publishes.
         """
         value = await self.pool.fetchval(
-            "INSERT INTO alerts (kind, line_id, conversation_id, tier, reason, key, raised_by)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
+            "INSERT INTO alerts (kind, line_id, conversation_id, tier, reason, why, key, raised_by)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
             kind,
             line_id,
             conversation_id,
             tier,
             reason[:500],
+            json.dumps(why) if why is not None else None,
             key,
             raised_by,
         )

@@ -82,5 +82,6 @@ async def check_once(services: Services, now: datetime) -> int:
                 uuid.UUID(candidate.conversation_id) if candidate.conversation_id else None
             ),
             tier=candidate.tier,
+            why=candidate.why.to_json() if candidate.why else None,
         )
     return sent

@@ -113,6 +113,14 @@ async def test_console_and_monitor_follow_a_conversation(
     await expect(reasons).to_contain_text("medel: passiv dödsönskan ”vill dö”")
     alert = monitor.locator('.alert-item[data-kind="risk"]').first
     await expect(alert).to_be_visible()
+    # The reason in the supervisor's language (alert.why.risk), not the server's English.
+    reason = alert.locator(".reason")
+    await expect(reason).to_contain_text("En inringare bedöms ha akut risk:")
+    await expect(reason).not_to_contain_text("A caller on")
+    await monitor.select_option("#lang", "da")
+    await expect(reason).to_contain_text("En henvendelse vurderes til akut risiko:")
+    await monitor.select_option("#lang", "sv")
+    await expect(reason).to_contain_text("En inringare bedöms ha akut risk:")
     active_row = monitor.locator(f'#active tr[data-conversation="{caller.conversation}"]')
     await expect(active_row).to_have_count(1)
     await screenshot(console, "console-conversation")

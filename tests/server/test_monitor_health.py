@@ -79,6 +79,26 @@ def test_wait_alerts(queue: list[Waiting], staffing: Staffing, kinds: list[str])
     assert [a.kind for a in alerts] == kinds
 
 
+def test_wait_alert_reasons_carry_a_code_and_their_numbers() -> None:
+    queue = [
+        waiting(75, RiskTier.HIGH, "a"),
+        waiting(700, conv="b"),
+        waiting(5, RiskTier.IMMINENT, "c"),
+    ]
+    alerts = wait_alerts(queue, {"adults": Staffing()}, {"adults": LIMITS}, NOW)
+    assert [(a.kind, a.why.to_json() if a.why else None) for a in alerts] == [
+        ("long_wait", {"code": "long_wait", "params": {"s": 700, "limit": 600}}),
+        ("risk_wait", {"code": "risk_wait", "params": {"tier": "high", "s": 75, "limit": 60}}),
+        ("understaffed", {"code": "understaffed", "params": {"n": 3}}),
+    ]
+    for alert in alerts:
+        # The English reason stays (e-mail, logs) and says the same thing.
+        assert alert.why is not None and alert.why.text == alert.reason
+        for value in alert.why.params.values():
+            assert str(value) in alert.reason
+    assert alerts[1].reason == "A high-risk caller on adults has waited 75 s (alert from 60 s)"
+
+
 def test_alert_keys_stay_put_while_the_situation_lasts() -> None:
     queue = [waiting(700, RiskTier.HIGH, "a"), waiting(10, conv="b")]
     nobody = {"adults": Staffing()}

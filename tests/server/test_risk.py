@@ -48,6 +48,15 @@ async def test_risky_message_escalates_alerts_and_shows_emergency_numbers(
         "imminent",
         caller.conversation,
     )
+    # The reason also goes out as a code with its values, for the monitor to word
+    # in the supervisor's language; the stored alert (a later monitor) keeps it.
+    why = alert["why"]
+    assert why["code"] == "risk" and why["params"]["tier"] == "imminent"
+    assert why["params"]["categories"] and why["params"]["categories"] in alert["reason"]
+    assert "vill d" not in why["params"]["categories"]
+    stored = {a["id"]: a for a in await running.store.recent_alerts()}
+    assert stored[alert["id"]]["why"] == why
+    assert stored[alert["id"]]["reason"] == alert["reason"]
     conv = await running.store.get_conversation(uuid.UUID(caller.conversation))
     assert conv.risk_tier is RiskTier.IMMINENT
 

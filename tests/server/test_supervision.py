@@ -91,6 +91,20 @@ async def test_insert_alert_with_a_key_is_stored_once(running: Running) -> None:
     assert first is not None and again is None
 
 
+async def test_an_alert_without_a_why_reads_back_with_the_english_reason(
+    running: Running,
+) -> None:
+    # As stored before 0006_alert_why.sql: the monitor falls back to `reason`.
+    old = await running.store.insert_alert("long_wait", reason="A caller waited")
+    why = {"code": "long_wait", "params": {"s": 700, "limit": 600}}
+    new = await running.store.insert_alert("long_wait", reason="A caller waited", why=why)
+    assert old is not None and new is not None
+    read_old, read_new = await running.store.alert(old), await running.store.alert(new)
+    assert read_old is not None and read_old["why"] is None
+    assert read_old["reason"] == "A caller waited"
+    assert read_new is not None and read_new["why"] == why
+
+
 async def test_supervisor_transcript_reads_are_audited(running: Running) -> None:
     line, _, _, conv = await chat(running)
     member = await running.staff(line, StaffRole.SUPERVISOR)

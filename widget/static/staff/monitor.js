@@ -52,6 +52,17 @@
     }).join("; ");
   }
 
+  // An alert's reason in the supervisor's language; the English text for an alert
+  // stored before reasons had codes, or a code this page does not know yet.
+  function alertWhy(a) {
+    if (!a.why || !a.why.code) return a.reason;
+    const params = { ...(a.why.params || {}) };
+    if (params.tier) params.tier = t(`tier.${params.tier}`);
+    const key = `alert.why.${a.why.code}`;
+    const text = t(key, params);
+    return text === key ? a.reason : text;
+  }
+
   function renderSnapshot() {
     const snap = state.snapshot;
     if (!snap) return;
@@ -112,7 +123,7 @@
         el("strong", { text: t(`alert.kind.${a.kind}`) }),
         a.tier ? el("span", { text: ` · ${t(`tier.${a.tier}`)}` }) : null,
         el("span", { class: "meta", text: `${S.clock(a.at)} · ${a.line ? lineName(a.line) : ""}` }),
-        el("span", { class: "reason", text: a.reason }));
+        el("span", { class: "reason", text: alertWhy(a) }));
       if (a.acknowledged_at) li.append(el("span", { class: "meta", text: t("alert.acked", { who: a.acknowledged_by || "", at: S.clock(a.acknowledged_at) }) }));
       else li.append(" ", el("button", { type: "button", class: "ack", text: t("alert.ack"), onclick: () => send({ type: "ack_alert", alert: a.id }) }));
       if (a.conversation && !a.acknowledged_at) li.append(" ", el("button", { type: "button", class: "secondary", text: t("join"), onclick: () => join({ conversation: a.conversation }) }));
