@@ -33,7 +33,7 @@ SIGNAL = "semantic"
 
 @dataclass(frozen=True)
 class Exemplar:
-    """One labelled message of the exemplar bank (written by the team, never a caller's)."""
+    """One labelled message of the exemplar bank: the team's sentence, or a correction."""
 
     id: str
     lang: str
