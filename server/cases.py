@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import re
 import secrets
 import time
@@ -28,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.auth import origin_allowed
+from server.http_api import error, json_body, services_of
 from server.models import LANGUAGES, Staff
 from server.ratelimit import TokenBucket
 from server.services import Services
@@ -387,26 +387,6 @@ async def _announce(
 # -- HTTP ---------------------------------------------------------------------------
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status)
-
-
-async def _body(request: Request, limit: int = 64 * 1024) -> dict[str, Any] | None:
-    raw = await request.body()
-    if len(raw) > limit:
-        return None
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _text(body: dict[str, Any], max_chars: int) -> str | None:
     text = body.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > max_chars:
@@ -418,14 +398,14 @@ async def _caller_request(
     request: Request, kind: str
 ) -> tuple[Services, dict[str, Any]] | JSONResponse:
     """Origin check, rate limit and JSON body shared by the caller endpoints."""
-    services = _services(request)
+    services = services_of(request)
     if not origin_allowed(request.headers, request.url.scheme, services.settings):
-        return _error(403, "bad_origin", "request from a foreign origin")
+        return error(403, "bad_origin", "request from a foreign origin")
     if not _limits(services).allow(request, kind):
-        return _error(429, "rate_limited", "too many attempts; wait a minute and try again")
-    body = await _body(request)
+        return error(429, "rate_limited", "too many attempts; wait a minute and try again")
+    body = await json_body(request, limit=64 * 1024)
     if body is None:
-        return _error(400, "bad_request", "send a JSON object")
+        return error(400, "bad_request", "send a JSON object")
     return services, body
 
 
@@ -438,12 +418,12 @@ async def create_case(request: Request) -> Response:
     line_id, lang = body.get("line"), body.get("lang")
     text = _text(body, services.settings.max_text_chars)
     if not isinstance(line_id, str) or not isinstance(lang, str) or text is None:
-        return _error(400, "bad_request", "send line, lang and a text within the limit")
+        return error(400, "bad_request", "send line, lang and a text within the limit")
     line = await services.store.get_line(line_id)
     if line is None:
-        return _error(404, "unknown_line", "no such line")
+        return error(404, "unknown_line", "no such line")
     if lang not in line.languages or lang not in LANGUAGES:
-        return _error(400, "unsupported_language", "this line does not speak that language")
+        return error(400, "unsupported_language", "this line does not speak that language")
     cases = CaseStore(services.pool)
     for _ in range(5):  # a collision in 2^33 is rare; five in a row is a bug
         code = new_code()
@@ -452,7 +432,7 @@ async def create_case(request: Request) -> Response:
             log.info("case_created", line=line.id, lang=lang)
             await _announce(services, case_id, line.id, lang, "open", "created")
             return JSONResponse({"code": code}, status_code=201)
-    return _error(503, "try_again", "could not make a code; try again")
+    return error(503, "try_again", "could not make a code; try again")
 
 
 async def lookup_case(request: Request) -> Response:
@@ -464,10 +444,10 @@ async def lookup_case(request: Request) -> Response:
     raw = body.get("code")
     code = normalise_code(raw) if isinstance(raw, str) else None
     if code is None:
-        return _error(400, "bad_code", "a code is three words")
+        return error(400, "bad_code", "a code is three words")
     case = await CaseStore(services.pool).by_code_hash(await hash_code_async(code))
     if case is None:
-        return _error(404, "unknown_code", "no case with that code")
+        return error(404, "unknown_code", "no case with that code")
     return JSONResponse({"case": case.public()})
 
 
@@ -481,16 +461,16 @@ async def reply_case(request: Request) -> Response:
     code = normalise_code(raw) if isinstance(raw, str) else None
     text = _text(body, services.settings.max_text_chars)
     if code is None or text is None:
-        return _error(400, "bad_request", "send the code and a text within the limit")
+        return error(400, "bad_request", "send the code and a text within the limit")
     code_hash = await hash_code_async(code)
     try:
         case = await CaseStore(services.pool).append(
             ("code_hash", code_hash), "caller", text, None, "open"
         )
     except CaseClosed:
-        return _error(409, "case_closed", "this case is closed")
+        return error(409, "case_closed", "this case is closed")
     if case is None:
-        return _error(404, "unknown_code", "no case with that code")
+        return error(404, "unknown_code", "no case with that code")
     await _announce(services, case.id, case.line_id, case.lang, case.state, "followed_up")
     return JSONResponse({"case": case.public()})
 
@@ -500,7 +480,7 @@ async def staff_cases(request: Request) -> Response:
     staff = await signed_in(request)
     if isinstance(staff, JSONResponse):
         return staff
-    services = _services(request)
+    services = services_of(request)
     cases = await CaseStore(services.pool).open_cases(staff)
     await services.store.audit(staff.id, "cases_read", None, {"cases": len(cases)})
     return JSONResponse({"cases": [c.for_staff() for c in cases]})
@@ -511,26 +491,26 @@ async def staff_answer(request: Request) -> Response:
     staff = await signed_in(request)
     if isinstance(staff, JSONResponse):
         return staff
-    services = _services(request)
+    services = services_of(request)
     try:
         case_id = uuid.UUID(request.path_params["case_id"])
     except ValueError:
-        return _error(404, "unknown_case", "no such case")
-    body = await _body(request)
+        return error(404, "unknown_case", "no such case")
+    body = await json_body(request, limit=64 * 1024)
     text = _text(body, services.settings.max_text_chars) if body is not None else None
     if body is None or text is None:
-        return _error(400, "bad_request", "send a text within the limit")
+        return error(400, "bad_request", "send a text within the limit")
     cases = CaseStore(services.pool)
     existing = await cases.by_id(case_id)
     if existing is None or not staff.serves(existing.line_id):
-        return _error(404, "unknown_case", "no such case")
+        return error(404, "unknown_case", "no such case")
     state = "closed" if body.get("close") is True else "answered"
     try:
         case = await cases.append(("id", case_id), "counsellor", text, staff.id, state)
     except CaseClosed:
-        return _error(409, "case_closed", "this case is closed")
+        return error(409, "case_closed", "this case is closed")
     if case is None:
-        return _error(404, "unknown_case", "no such case")
+        return error(404, "unknown_case", "no such case")
     await services.store.audit(staff.id, "case_answered", None, {"case": str(case_id)})
     await _announce(services, case.id, case.line_id, case.lang, case.state, "answered")
     return JSONResponse({"case": case.for_staff()})
@@ -544,21 +524,21 @@ async def rate_conversation(request: Request) -> Response:
     services, body = checked
     token, score, comment = body.get("token"), body.get("score"), body.get("comment", "")
     if not isinstance(token, str) or not 22 <= len(token) <= 128:
-        return _error(400, "bad_request", "send the conversation token")
+        return error(400, "bad_request", "send the conversation token")
     if score is not None and (
         not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5
     ):
-        return _error(400, "bad_request", "score is a whole number from 1 to 5")
+        return error(400, "bad_request", "score is a whole number from 1 to 5")
     if not isinstance(comment, str) or len(comment) > MAX_COMMENT_CHARS:
-        return _error(400, "bad_request", f"comment is text of at most {MAX_COMMENT_CHARS}")
+        return error(400, "bad_request", f"comment is text of at most {MAX_COMMENT_CHARS}")
     if score is None and not comment.strip():
-        return _error(400, "bad_request", "send a score or a comment")
+        return error(400, "bad_request", "send a score or a comment")
     conv = await services.store.conversation_by_token(token)
     if conv is None:
-        return _error(404, "unknown_token", "unknown conversation")
+        return error(404, "unknown_token", "unknown conversation")
     if conv.state.is_open and conv.caller_ended_at is None:
-        return _error(409, "not_ended", "rate the chat after it has ended")
+        return error(409, "not_ended", "rate the chat after it has ended")
     stored = await CaseStore(services.pool).rate(conv.id, conv.line_id, score, comment.strip())
     if not stored:
-        return _error(409, "already_rated", "this chat has already been rated")
+        return error(409, "already_rated", "this chat has already been rated")
     return JSONResponse({"status": "thanks"}, status_code=201)

@@ -14,9 +14,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.http_api import error
+from server.http_api import error, json_body, services_of
 from server.models import LANGUAGES, Staff
-from server.staff_http import json_body, services_of, signed_in
+from server.staff_http import signed_in
 from server.supervision import conversation_detail
 from triage.explain import default_explanations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ MAX_USERNAME = 64
 MAX_PASSWORD = 256
 
 
-def _services(request: Request) -> Services:
+def services_of(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -42,21 +43,20 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     try:
-        await _services(request).store.ping()
+        await services_of(request).store.ping()
     except Exception:  # any failure means not ready, whatever its kind
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    bus_ok = getattr(_services(request).bus, "healthy", True)
+    bus_ok = getattr(services_of(request).bus, "healthy", True)
     # A process without Redis still serves its own sockets: degraded, yet ready.
     return JSONResponse({"status": "ok", "database": "ok", "bus": "ok" if bus_ok else "degraded"})
 
 
-async def _json_body(request: Request, limit: int = 8192) -> dict[str, Any] | None:
+async def json_body(request: Request, limit: int = 16384) -> dict[str, Any] | None:
+    """The request's JSON object, or None (too big, not JSON, not an object)."""
     body = await request.body()
     if len(body) > limit:
         return None
     try:
-        import json
-
         value = json.loads(body)
     except ValueError:
         return None
@@ -64,11 +64,11 @@ async def _json_body(request: Request, limit: int = 8192) -> dict[str, Any] | No
 
 
 async def login(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     settings = services.settings
     if not origin_allowed(request.headers, request.url.scheme, settings):
         return error(403, "bad_origin", "request from a foreign origin")
-    body = await _json_body(request)
+    body = await json_body(request, limit=8192)
     if body is None:
         return error(400, "bad_request", "send JSON with username and password")
     username, password = body.get("username"), body.get("password")
@@ -111,7 +111,7 @@ async def login(request: Request) -> Response:
 
 
 async def current_staff(request: Request) -> tuple[Staff, str] | None:
-    return await staff_from_cookie(_services(request).store, request.cookies)
+    return await staff_from_cookie(services_of(request).store, request.cookies)
 
 
 async def me(request: Request) -> Response:
@@ -128,14 +128,14 @@ async def logout(request: Request) -> Response:
         return error(401, "unauthenticated", "sign in first")
     if not csrf_ok(found[1], request.headers):
         return error(403, "bad_csrf", "missing or wrong CSRF token")
-    await _services(request).store.delete_session(request.cookies[SESSION_COOKIE])
+    await services_of(request).store.delete_session(request.cookies[SESSION_COOKIE])
     response = JSONResponse({"status": "signed_out"})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 async def public_line(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     line = await services.store.get_line(request.path_params["line_id"])
     if line is None:
         return error(404, "unknown_line", "no such line")
@@ -143,7 +143,7 @@ async def public_line(request: Request) -> Response:
 
 
 async def public_lines(request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     lines = await services.store.list_lines()
     return JSONResponse({"lines": [_with_hours(services, line) for line in lines]})
 

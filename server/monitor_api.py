@@ -12,9 +12,9 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.http_api import error
+from server.http_api import error, services_of
 from server.monitor_snapshot import build_snapshot, public
-from server.staff_http import services_of, signed_in
+from server.staff_http import signed_in
 from server.supervision import conversation_detail
 
 

@@ -21,8 +21,9 @@ from rota.model import Role
 from rota.shifts import effective_shifts, resolve
 from rota.yaml_format import RotaFormatError, parse_rota_yaml
 from server.alerts import raise_alert
+from server.http_api import json_body, services_of
 from server.rota_state import RotaState
-from server.staff_http import json_body, services_of, signed_in
+from server.staff_http import signed_in
 
 # A rota document is a few hundred lines; this bounds a hostile upload.
 MAX_ROTA_BYTES = 512 * 1024

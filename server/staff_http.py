@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from server.auth import csrf_ok, origin_allowed
-from server.http_api import current_staff, error
+from server.http_api import current_staff, error, services_of
 from server.models import Staff
-from server.services import Services
 
 # Reads (GET) need only the session; anything that changes state also needs
 # the CSRF token from /api/me in X-CSRF-Token and a same-origin request.
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
-
-
-def services_of(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
 
 
 async def signed_in(request: Request, *, supervisor: bool = False) -> Staff | JSONResponse:
@@ -36,15 +28,3 @@ async def signed_in(request: Request, *, supervisor: bool = False) -> Staff | JS
     if supervisor and not staff.is_supervisor:
         return error(403, "forbidden", "supervisors only")
     return staff
-
-
-async def json_body(request: Request, limit: int = 16384) -> dict[str, object] | None:
-    """The request's JSON object, or None (too big, not JSON, not an object)."""
-    body = await request.body()
-    if len(body) > limit:
-        return None
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None

@@ -274,67 +274,59 @@ class Lexicon:
         `keys[i]`). Matches come ordered by first token; at one token, patterns
         indexed by two words come first, each group in pattern order."""
         matches: list[Match] = []
-        append = matches.append
-        last = len(keys) - 1
         present = frozenset(keys)
         # Most patterns are found through their first two words, so that common
         # openings ("jag", "i", "har") do not try hundreds of patterns each: every
         # adjacent pair of keys is looked up at once, in C, and only hits are visited.
         paired_starts = list(map(self.pair_starts.get, pairwise(keys)))
         for i in compress(count(), paired_starts):
-            at_once, by_next, rest, mixed = paired_starts[i]  # type: ignore[misc]
-            mark = len(matches)
-            for pid in at_once:
-                append((pid, i, i + 2))
-            first = len(matches)
-            if by_next and i + 1 < last:
-                for pid, elems, anchor in by_next.get(keys[i + 2], ()):
-                    if anchor is not None and anchor.isdisjoint(present):
-                        continue
-                    end = _match(elems, keys, 3, i + 3)
-                    if end >= 0:
-                        append((pid, i, end))
-            if mixed:
-                middle = len(matches)
-            for pid, elems, anchor in rest:
-                if anchor is not None and anchor.isdisjoint(present):
-                    continue
-                end = _match(elems, keys, 2, i + 2)
-                if end >= 0:
-                    append((pid, i, end))
-            if mixed and (mark < first) + (first < middle) + (middle < len(matches)) > 1:
-                # Back into pattern order (a pattern occurs once per token here).
-                matches[mark:] = sorted(matches[mark:])
+            _scan_at(matches, paired_starts[i], keys, present, i, 2)  # type: ignore[arg-type]
         paired = len(matches)
         for i in compress(count(), singles):
-            at_once, by_next, rest, mixed = singles[i]  # type: ignore[misc]
-            mark = len(matches)
-            for pid in at_once:
-                append((pid, i, i + 1))
-            first = len(matches)
-            if by_next and i < last:
-                for pid, elems, anchor in by_next.get(keys[i + 1], ()):
-                    if anchor is not None and anchor.isdisjoint(present):
-                        continue
-                    end = _match(elems, keys, 2, i + 2)
-                    if end >= 0:
-                        append((pid, i, end))
-            if mixed:
-                middle = len(matches)
-            for pid, elems, anchor in rest:
-                if anchor is not None and anchor.isdisjoint(present):
-                    continue
-                end = _match(elems, keys, 1, i + 1)
-                if end >= 0:
-                    append((pid, i, end))
-            if mixed and (mark < first) + (first < middle) + (middle < len(matches)) > 1:
-                matches[mark:] = sorted(matches[mark:])
+            _scan_at(matches, singles[i], keys, present, i, 1)  # type: ignore[arg-type]
         if paired and len(matches) > paired:
             matches.sort(key=_START)  # stable: pairs stay first at each token
         return matches
 
 
 _START = itemgetter(1)
+
+
+def _scan_at(
+    matches: list[Match],
+    starts: Starts,
+    keys: Sequence[str],
+    present: frozenset[str],
+    i: int,
+    width: int,
+) -> None:
+    """Append the matches of the patterns in `starts` whose first `width` words
+    (one, or a pair) are at token `i`, in pattern order."""
+    at_once, by_next, rest, mixed = starts
+    append = matches.append
+    mark = len(matches)
+    for pid in at_once:
+        append((pid, i, i + width))
+    first = len(matches)
+    after = i + width
+    if by_next and after < len(keys):
+        for pid, elems, anchor in by_next.get(keys[after], ()):
+            if anchor is not None and anchor.isdisjoint(present):
+                continue
+            end = _match(elems, keys, width + 1, after + 1)
+            if end >= 0:
+                append((pid, i, end))
+    if mixed:
+        middle = len(matches)
+    for pid, elems, anchor in rest:
+        if anchor is not None and anchor.isdisjoint(present):
+            continue
+        end = _match(elems, keys, width, after)
+        if end >= 0:
+            append((pid, i, end))
+    if mixed and (mark < first) + (first < middle) + (middle < len(matches)) > 1:
+        # Back into pattern order (a pattern occurs once per token here).
+        matches[mark:] = sorted(matches[mark:])
 
 
 def _match(elems: tuple[Elem, ...], keys: Sequence[str], ei: int, ti: int) -> int:
