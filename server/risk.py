@@ -36,7 +36,8 @@ class SemanticLane:
     loop goes on meanwhile; one thread, because neither the model nor the engine's
     memos are shared between threads. When more than `backlog` messages wait, a
     message gets the rules alone (on their own engine, on the event loop): under
-    a flood, a prompt rule tier matters more than a late second opinion.
+    a flood, a prompt rule tier matters more than a late second opinion. If the
+    layer fails, the message gets the rules alone too.
     """
 
     def __init__(self, layered: Assessor, backlog: int = 16) -> None:
@@ -57,6 +58,10 @@ class SemanticLane:
             assess = self.layered.assess
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._thread, assess, text, lang, context)
+        except Exception:
+            # A failing model must not leave the message without a tier.
+            log.exception("semantic_triage_failed")
+            return self._rules_alone.assess(text, lang, context)
         finally:
             self.waiting -= 1
 

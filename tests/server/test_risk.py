@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 
 from server.models import RiskTier, StaffRole
 from tests.conftest import CapturedMail
@@ -166,3 +167,18 @@ async def test_semantic_lane_gives_the_rules_alone_under_a_backlog() -> None:
     assert all(r.tier == RiskTier.IMMINENT for r in results[1:])
     assert (await lane.assess(risky, "sv", ())).tier == RiskTier.IMMINENT
     assert lane.skipped == 4
+
+
+async def test_semantic_lane_falls_back_to_the_rules_when_the_layer_fails() -> None:
+    from server.risk import SemanticLane
+    from triage.model import Assessment
+
+    class BrokenLayer:
+        def assess(
+            self, text: str, lang: str | None = None, context: Sequence[str] = ()
+        ) -> Assessment:
+            raise RuntimeError("model failed")
+
+    lane = SemanticLane(BrokenLayer())
+    assessment = await lane.assess("jag har tagit 30 alvedon och vill dö", "sv", ())
+    assert assessment.tier == RiskTier.IMMINENT and lane.waiting == 0
