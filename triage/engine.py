@@ -420,7 +420,7 @@ class Engine:
 
     def _analyse(self, text: str, source: int | None, extra_frames: frozenset[str]) -> _Analysis:
         lexicon = self.lexicon
-        folded = fold_text(text, lexicon.fold, lexicon.ascii_fold, lexicon.latin1_fold)
+        folded = fold_text(text, lexicon.text_fold, lexicon.ascii_fold, lexicon.text_latin1_fold)
         chunks = folded.split(CHUNK_SEPARATOR)
         if self._quiet.issuperset(chunks):
             return self._empty

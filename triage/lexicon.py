@@ -19,6 +19,8 @@ from pathlib import Path
 from triage.model import CATEGORIES, RiskTier
 from triage.normalise import (
     CLAUSE_BREAK,
+    NORDIC_PLAIN,
+    NORDIC_VOWELS,
     SENTENCE_BREAK,
     TOKEN_RE,
     ascii_fold_table,
@@ -173,6 +175,12 @@ class Lexicon:
     fold: Mapping[int, str]
     ascii_fold: bytes
     latin1_fold: bytes | None
+    # Messages are folded keeping å ä ö (see `lookup`).
+    text_fold: Mapping[int, str]
+    text_latin1_fold: bytes | None
+    # The keys and stems that keep å ä ö, of lexicon words written with them.
+    nordic_keys: frozenset[str]
+    nordic_stems: Mapping[str, tuple[str, ...]]
 
     @property
     def entry_counts(self) -> dict[str, int]:
@@ -206,6 +214,12 @@ class Lexicon:
                 return found
         return key
 
+    def knows_nordic(self, key: str) -> bool:
+        """Whether `key` (which keeps å ä ö) is a lexicon word or starts with a stem."""
+        if key in self.nordic_keys:
+            return True
+        return any(key.startswith(stem) for stem in self.nordic_stems.get(key[:STEM_BUCKET], ()))
+
     def singles(self, key: str) -> tuple[int, ...] | None:
         """The patterns indexed by their first word alone (exact, stem or number) that
         may start at a token whose corrected key is `key`; None if there are none."""
@@ -223,7 +237,18 @@ class Lexicon:
         """Key and the `starts` of its `singles` for one token as found in folded
         text. The engine memoises this: it depends on the token alone, and messages
         reuse words."""
-        key = self.correct(normalise_token(token))
+        key = None
+        if not token.isascii():
+            plain = token.translate(NORDIC_PLAIN)
+            if plain != token:
+                # Typed with å/ä/ö: the word the lexicon has with them, if it has it
+                # ("tåget" is not "taget"); otherwise a misspelling or a word the
+                # lexicon has without them ("selvmårdstanker"), read as before.
+                nordic = normalise_token(token)
+                key = nordic if self.knows_nordic(nordic) else None
+                token = plain
+        if key is None:
+            key = self.correct(normalise_token(token))
         singles = self.singles(key)
         return key, None if singles is None else self.starts(singles, 1)
 
@@ -368,17 +393,31 @@ class _Keyer:
 
     def __init__(self, fold: Mapping[int, str]) -> None:
         self.fold = fold
-        self.known: dict[str, str] = {}
+        self.text_fold = build_fold_table(keep_nordic=True)
+        self.known: dict[str, tuple[str, ...]] = {}
+        # The second keys (keeping å ä ö) of words written with those vowels.
+        self.nordic: set[str] = set()
 
-    def key(self, word: str, where: str) -> str:
-        key = self.known.get(word)
-        if key is None:
+    def keys(self, word: str, where: str) -> tuple[str, ...]:
+        """The plain key of `word`, and a second one keeping å ä ö if it has them."""
+        keys = self.known.get(word)
+        if keys is None:
             # Variation selectors and joiners are not tokens: "⚰️" is matched as "⚰".
-            key = token_key(word.replace("\ufe0f", "").replace("\u200d", ""), self.fold)
+            bare = word.replace("\ufe0f", "").replace("\u200d", "")
+            key = token_key(bare, self.fold)
             if TOKEN_RE.findall(key) != [key] or key in {SENTENCE_BREAK, CLAUSE_BREAK}:
                 raise LexiconError(f"{where}: {word!r} is not a single word or emoji")
-            self.known[word] = key
-        return key
+            keys = (key,)
+            if any(vowel in bare.lower() for vowel in NORDIC_VOWELS):
+                nordic = token_key(bare, self.text_fold)
+                self.nordic.add(nordic)
+                keys = (key, nordic)
+            self.known[word] = keys
+        return keys
+
+    def listed(self, words: Iterable[str], where: str) -> frozenset[str]:
+        """The keys of words listed outside patterns (negation cues and the like)."""
+        return frozenset(key for word in words for key in self.keys(word, where))
 
 
 def _parse_elem(raw: str, keyer: _Keyer, where: str) -> Elem:
@@ -397,13 +436,13 @@ def _parse_elem(raw: str, keyer: _Keyer, where: str) -> Elem:
             continue
         stem = alt.endswith("*")
         word = alt[:-1] if stem else alt
-        key = keyer.key(word, where)
+        keys = keyer.keys(word, where)
         if stem:
-            if len(key) < STEM_BUCKET:
+            if len(keys[0]) < STEM_BUCKET:
                 raise LexiconError(f"{where}: stem {alt!r} is shorter than {STEM_BUCKET}")
-            prefixes.append(key)
+            prefixes.extend(keys)
         else:
-            exact.add(key)
+            exact.update(keys)
     return Elem(frozenset(exact), tuple(prefixes), num, optional=optional, gap=False)
 
 
@@ -415,10 +454,6 @@ def _parse_pattern(source: str, keyer: _Keyer, where: str) -> tuple[Elem, ...]:
     if elems[0].gap or elems[0].optional:
         raise LexiconError(f"{where}: a pattern cannot start with a gap or optional word")
     return elems
-
-
-def _keys(words: Iterable[str], fold: Mapping[int, str]) -> frozenset[str]:
-    return frozenset(token_key(word, fold) for word in words)
 
 
 def _group(raw: Mapping[str, object], lang: str, where: str) -> Group:
@@ -473,20 +508,28 @@ def load_lexicon(directory: Path | None = None, languages: Sequence[str] = LANGU
         path = base / f"{lang}.toml"
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-        negation |= _keys((str(w) for w in data.get("negation", [])), fold)
-        negation_after |= _keys((str(w) for w in data.get("negation_after", [])), fold)
-        clause_breaks |= _keys((str(w) for w in data.get("clause_breaks", [])), fold)
-        no_fuzzy |= _keys((str(w) for w in data.get("no_fuzzy", [])), fold)
+        negation |= keyer.listed((str(w) for w in data.get("negation", [])), path.name)
+        negation_after |= keyer.listed((str(w) for w in data.get("negation_after", [])), path.name)
+        clause_breaks |= keyer.listed((str(w) for w in data.get("clause_breaks", [])), path.name)
+        no_fuzzy |= keyer.listed((str(w) for w in data.get("no_fuzzy", [])), path.name)
         for raw_group in data.get("group", []):
             where = f"{path.name}:{raw_group.get('id', '?')}"
             group = _group(raw_group, lang, where)
-            group = replace(group, not_after=frozenset(token_key(w, fold) for w in group.not_after))
+            group = replace(group, not_after=keyer.listed(group.not_after, where))
             for n, source in enumerate(_list(raw_group.get("patterns", []), where), start=1):
                 elems = _parse_pattern(str(source), keyer, f"{where}: {source!r}")
                 patterns.append(Pattern(group, elems, str(source), f"{group.id}#{n}"))
     combos = _load_combos(base / RULES_FILE, {p.group.signal for p in patterns})
     return _compile(
-        patterns, negation, negation_after, clause_breaks, no_fuzzy, combos, fold, tuple(languages)
+        patterns,
+        negation,
+        negation_after,
+        clause_breaks,
+        no_fuzzy,
+        combos,
+        fold,
+        tuple(languages),
+        frozenset(keyer.nordic),
     )
 
 
@@ -549,6 +592,7 @@ def _compile(
     combos: tuple[Combo, ...],
     fold: Mapping[int, str],
     languages: tuple[str, ...],
+    nordic: frozenset[str] = frozenset(),
 ) -> Lexicon:
     first_exact: dict[str, list[int]] = {}
     first_stem: dict[str, list[tuple[str, int]]] = {}
@@ -590,7 +634,8 @@ def _compile(
                     for w in (*elem.exact, *elem.prefixes)
                     if len(w) >= FUZZY_MIN_LEN and w.isalpha()
                 }
-    fuzzy_words -= no_fuzzy
+    # A key keeping å ä ö is only looked up as typed (see `Lexicon.lookup`).
+    fuzzy_words -= no_fuzzy | nordic
     deletes: dict[str, str] = {}
     for word in sorted(fuzzy_words):
         for i in range(len(word)):
@@ -598,6 +643,7 @@ def _compile(
     prechecks = tuple(
         _precheck(pattern.elems, pid in paired) for pid, pattern in enumerate(patterns)
     )
+    text_fold = build_fold_table(keep_nordic=True)
     lexicon = Lexicon(
         languages=languages,
         patterns=tuple(patterns),
@@ -620,6 +666,14 @@ def _compile(
         fold=fold,
         ascii_fold=ascii_fold_table(fold),
         latin1_fold=latin1_fold_table(fold),
+        text_fold=text_fold,
+        text_latin1_fold=latin1_fold_table(text_fold),
+        nordic_keys=nordic & vocabulary,
+        nordic_stems={
+            bucket: tuple(stem for stem in bucket_stems if stem in nordic)
+            for bucket, bucket_stems in stems.items()
+            if not nordic.isdisjoint(bucket_stems)
+        },
     )
     pair_starts = {pair: lexicon.starts(pids, 2) for pair, pids in lexicon.pair_index.items()}
     return replace(lexicon, pair_starts=pair_starts)

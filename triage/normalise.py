@@ -48,12 +48,23 @@ SENTENCE_BREAK = "."
 CLAUSE_BREAK = ","
 
 
-def build_fold_table() -> dict[int, str]:
+# Folding is one-way for the Scandinavian vowels: a lexicon word written with one
+# matches a message typed without it ("dod" for "död"), but a word the lexicon has
+# with one is not the same as a plain one typed that way ("tåget", the train, is not
+# Danish "taget", the roof). Messages keep them (`keep_nordic`); a lexicon word with
+# one gets two keys, the plain one and one that keeps them (ø written as ö).
+NORDIC_VOWELS = "åäöø"
+NORDIC_PLAIN = str.maketrans({"å": "a", "ä": "a", "ö": "o", "ø": "o"})
+
+
+def build_fold_table(keep_nordic: bool = False) -> dict[int, str]:
     """Lower-case and strip diacritics for Latin letters, one character to one.
 
     ``ø`` has no decomposition, so it is mapped to ``o`` by hand (people without a
     Danish keyboard write "dod" for "død"); ``æ`` stays a letter here and becomes
-    ``ae`` inside tokens later, which is how it is typed without the key.
+    ``ae`` inside tokens later, which is how it is typed without the key. With
+    `keep_nordic` (messages, and a lexicon word's second key), ``å ä ö`` are only
+    lower-cased and ``ø`` becomes ``ö`` (see `NORDIC_VOWELS`).
     """
     table: dict[int, str] = {}
     for code in range(0x41, 0x250):
@@ -66,6 +77,10 @@ def build_fold_table() -> dict[int, str]:
             table[code] = base
     for char, folded in (("ø", "o"), ("Ø", "o"), ("æ", "æ"), ("Æ", "æ"), ("ß", "ß")):
         table[ord(char)] = folded
+    if keep_nordic:
+        for char, kept in (("å", "å"), ("ä", "ä"), ("ö", "ö"), ("ø", "ö")):
+            table[ord(char)] = kept
+            table[ord(char.upper())] = kept
     for quote in ("’", "‘", "ʼ", "`", "´"):
         table[ord(quote)] = "'"
     # Sentence and clause marks are unified here, still one character for one.

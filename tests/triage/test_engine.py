@@ -60,6 +60,17 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("violence", "he's kicking the door in and says he'll kill me", IMMINENT, IMMINENT),
     ("violence", "min man slår mig när han är full", HIGH, HIGH),
     ("frame", "this ranked match, i'm gonna kill him 😤", NONE, LOW),
+    # Folding is one-way for å ä ö: Swedish "tåget" (the train) is not Danish "taget"
+    # (the roof), but "taget" typed without them is both, and a typo still counts.
+    ("nordic", "jag är på tåget nu, ringer sen", NONE, LOW),
+    ("nordic", "sitter på tåget hem", NONE, LOW),
+    ("nordic", "jeg står på taget nu", IMMINENT, IMMINENT),
+    ("nordic", "JEG STÅR PÅ TAGET NU", IMMINENT, IMMINENT),
+    ("nordic", "jeg star pa taget nu", IMMINENT, IMMINENT),
+    ("nordic", "står framför tåget ikväll", IMMINENT, IMMINENT),
+    ("nordic", "jeg har selvmårdstanker", HIGH, HIGH),
+    ("nordic", "jeg vil dö", MEDIUM, MEDIUM),
+    ("nordic", "jag vill dø", MEDIUM, MEDIUM),
 ]
 
 

@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 from triage import engine as engine_module
 from triage.bench import TYPICAL_MESSAGES
 from triage.engine import Engine
-from triage.lexicon import Match, _match
+from triage.lexicon import Lexicon, Match, _match
 from triage.model import Assessment, Evidence, RiskTier
 from triage.normalise import (
     _DOUBLES,
     CHUNK_SEPARATOR,
+    NORDIC_PLAIN,
     TOKEN_RE,
     _collapse,
     build_fold_table,
@@ -42,6 +43,8 @@ SAMPLES = [
     "how many pills to die, asking for a friend",
     # Words that start patterns both as an exact word and through a stem.
     "hittade hans självmordsbrev efter självmordsförsöket",
+    # Scandinavian vowels: a word the lexicon has with them, one it has without, a typo.
+    "jag är på tåget, jeg står på taget, selvmårdstanker, min søn dør",
     *TYPICAL_MESSAGES,
     # Spaces, tabs, a no-break space and a chunk longer than CHUNK_MEMO_MAX_CHARS.
     "jag  vill\tdö,\u00a0nu ikväll...tog 30 alvedon,,och.ta_livet_av_mig_innan_ikväll_nu",
@@ -149,12 +152,12 @@ def test_chunks_tokenise_like_the_whole_text(text: str) -> None:
 @given(SPACED | st.sampled_from(SAMPLES))
 def test_engine_keys_and_offsets_equal_the_plain_definition(engine: Engine, text: str) -> None:
     lexicon = engine.lexicon
-    folded = fold_text(text, lexicon.fold, lexicon.ascii_fold, lexicon.latin1_fold)
+    folded = fold_text(text, lexicon.text_fold, lexicon.ascii_fold, lexicon.text_latin1_fold)
     chunks = folded.split(CHUNK_SEPARATOR)
     engine._learn(chunks)
     keys = " ".join(map(engine._keys_of, chunks)).split()
     found = TOKEN_RE.finditer(folded)
-    assert keys == [lexicon.correct(normalise_token(m.group())) for m in found]
+    assert keys == [_plain_key(lexicon, m.group()) for m in found]
     assert all(key and key.split() == [key] for key in keys)
     assert [engine._key_starts[key] for key in keys] == [
         None if lexicon.singles(k) is None else lexicon.starts(lexicon.singles(k) or (), 1)
@@ -243,3 +246,12 @@ def test_evidence_init_equals_the_generated_one(values: tuple[object, ...]) -> N
 
 def test_tier_labels_are_the_lower_case_names() -> None:
     assert [tier.label for tier in RiskTier] == [tier.name.lower() for tier in RiskTier]
+
+
+def _plain_key(lexicon: Lexicon, token: str) -> str:
+    """A token's key by the definition (docs/triage.md, "Normalisation"): the word
+    the lexicon has with å ä ö as typed, or else the plain key, corrected."""
+    nordic = normalise_token(token)
+    if token.translate(NORDIC_PLAIN) != token and lexicon.knows_nordic(nordic):
+        return nordic
+    return lexicon.correct(normalise_token(token.translate(NORDIC_PLAIN)))
