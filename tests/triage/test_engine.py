@@ -71,6 +71,16 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("nordic", "jeg har selvmårdstanker", HIGH, HIGH),
     ("nordic", "jeg vil dö", MEDIUM, MEDIUM),
     ("nordic", "jag vill dø", MEDIUM, MEDIUM),
+    # A sedative with alcohol or another sedative is the mix that stops breathing;
+    # a habit described is heavy use, not an acute mix.
+    ("sedatives", "took benzos and vodka", HIGH, IMMINENT),
+    ("sedatives", "blandade xanor och lean för en timme sen", HIGH, IMMINENT),
+    ("sedatives", "har taget stesolid og drukket en flaske vin", HIGH, IMMINENT),
+    ("sedatives", "is it dangerous to mix xanax and alcohol?", NONE, MEDIUM),
+    ("sedatives", "mixing xanax and alcohol most weekends", NONE, MEDIUM),
+    ("means_time", "jeg har lige taget 40 panodiler", IMMINENT, IMMINENT),
+    ("idiom", "grandad passed last month and it's hitting me way harder now", NONE, LOW),
+    ("violence", "he's hitting me", HIGH, IMMINENT),
 ]
 
 
