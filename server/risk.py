@@ -9,6 +9,7 @@ text and numbers, and supervisors get a live alert and an e-mail.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -142,7 +143,7 @@ async def assess_message(
         # Categories, not the engine's reasons: those quote the caller's words,
         # which must not travel by e-mail.
         why = ", ".join(c.replace("_", " ") for c in assessment.categories) or "risk signals"
-        await escalate(services, conv, now, why)
+        await escalate(services, conv, now, why, categories=assessment.categories)
 
 
 async def escalate(
@@ -151,6 +152,7 @@ async def escalate(
     tier: RiskTier,
     why: str,
     *,
+    categories: Sequence[str] = (),
     reassessed_by: str | None = None,
 ) -> None:
     """The tier just reached high: emergency numbers to the caller, an alert to supervisors.
@@ -174,7 +176,13 @@ async def escalate(
     if reassessed_by is None:
         alert_why: dict[str, Any] = {
             "code": "risk",
-            "params": {"tier": tier.label, "categories": why},
+            # `categories` is the English wording (monitors older than the codes);
+            # the monitor words `category_codes` in the supervisor's language.
+            "params": {
+                "tier": tier.label,
+                "categories": why,
+                "category_codes": list(categories),
+            },
         }
     else:
         alert_why = {

@@ -111,14 +111,18 @@ async def test_console_and_monitor_follow_a_conversation(
     await expect(reasons).to_contain_text("imminent: a large amount of medication taken")
     await console.select_option("#lang", "sv")
     await expect(reasons).to_contain_text("medel: passiv dödsönskan ”vill dö”")
+    # Categories by name in the counsellor's language, not the engine's codes.
+    await expect(banner.locator(".risk-categories")).to_contain_text("överdos")
     alert = monitor.locator('.alert-item[data-kind="risk"]').first
     await expect(alert).to_be_visible()
     # The reason in the supervisor's language (alert.why.risk), not the server's English.
     reason = alert.locator(".reason")
     await expect(reason).to_contain_text("En inringare bedöms ha akut risk:")
     await expect(reason).not_to_contain_text("A caller on")
+    await expect(reason).to_contain_text("överdos")
     await monitor.select_option("#lang", "da")
     await expect(reason).to_contain_text("En henvendelse vurderes til akut risiko:")
+    await expect(reason).to_contain_text("overdosis")
     await monitor.select_option("#lang", "sv")
     await expect(reason).to_contain_text("En inringare bedöms ha akut risk:")
     active_row = monitor.locator(f'#active tr[data-conversation="{caller.conversation}"]')

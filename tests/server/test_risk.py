@@ -55,6 +55,15 @@ async def test_risky_message_escalates_alerts_and_shows_emergency_numbers(
     assert why["code"] == "risk" and why["params"]["tier"] == "imminent"
     assert why["params"]["categories"] and why["params"]["categories"] in alert["reason"]
     assert "vill d" not in why["params"]["categories"]
+    # Codes too, for the monitor to name the categories in the supervisor's language.
+    assert why["params"]["category_codes"]
+    assert set(why["params"]["category_codes"]) <= {
+        "suicide",
+        "self_harm",
+        "overdose",
+        "violence",
+        "abuse",
+    }
     stored = {a["id"]: a for a in await running.store.recent_alerts()}
     assert stored[alert["id"]]["why"] == why
     assert stored[alert["id"]]["reason"] == alert["reason"]

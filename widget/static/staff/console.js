@@ -663,7 +663,7 @@
     banner.className = `risk-banner tier-${tier}`;
     banner.setAttribute("role", ["high", "imminent"].includes(tier) ? "alert" : "status");
     view.q(".risk-tier").textContent = t("risk.tier", { tier: t(`tier.${tier}`) });
-    view.q(".risk-categories").textContent = [...view.categories].map((c) => c.replace(/_/g, " ")).join(", ");
+    view.q(".risk-categories").textContent = [...view.categories].map((c) => t(`riskcat.${c}`)).join(", ");
     view.q(".risk-reasons").replaceChildren(...view.reasons.slice(-6).map((r) => el("li", { text: reasonText(r) })));
     view.q(".risk-by").textContent = view.riskBy ? t("risk.by", view.riskBy) : "";
   }

@@ -58,6 +58,11 @@
     if (!a.why || !a.why.code) return a.reason;
     const params = { ...(a.why.params || {}) };
     if (params.tier) params.tier = t(`tier.${params.tier}`);
+    // Category codes (alerts since category_codes was added) in the page's language.
+    if (Array.isArray(params.category_codes)) {
+      const codes = params.category_codes.length ? params.category_codes : ["none"];
+      params.categories = codes.map((c) => t(`riskcat.${c}`)).join(", ");
+    }
     const key = `alert.why.${a.why.code}`;
     const text = t(key, params);
     return text === key ? a.reason : text;
