@@ -83,6 +83,13 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("overdose", "my baby is breathing weird, should I call the doctor?", NONE, MEDIUM),
     ("overdose", "took xanax and vodka, now he's breathing weird", IMMINENT, IMMINENT),
     ("fuzzy", "the chair is there, where do you want the table", NONE, LOW),
+    # The name of the subject is not a statement that someone is doing it now.
+    ("self_harm_topic", "Do you offer training for teachers on spotting self-harm?", NONE, MEDIUM),
+    ("self_harm_topic", "jeg har en podcast om unge og selvskade", NONE, MEDIUM),
+    ("self_harm_topic", "i self harm every night", HIGH, HIGH),
+    ("self_harm_topic", "my daughter self harms", HIGH, HIGH),
+    ("self_harm_topic", "jag har självskadebeteende", HIGH, HIGH),
+    ("self_harm_topic", "min selvskade er blevet værre", HIGH, HIGH),
     ("sedatives", "blandade xanor och lean för en timme sen", HIGH, IMMINENT),
     ("sedatives", "har taget stesolid og drukket en flaske vin", HIGH, IMMINENT),
     ("sedatives", "is it dangerous to mix xanax and alcohol?", NONE, MEDIUM),
