@@ -123,8 +123,9 @@ def test_stored_vectors_belong_to_the_bank_and_to_the_model(layered: LayeredEngi
     ids = [e.id for e in exemplars]
     assert len(set(ids)) == len(ids)
     dev_texts = {str(item["text"]) for item in read_items(DATA / "dev.jsonl")}
-    dev_texts |= {str(item["text"]) for item in read_items(DATA / "blind_b.jsonl")}
-    assert not dev_texts & {e.text for e in exemplars}, "dev and blind B stay unseen"
+    for name in ("blind_b", "blind_c", "blind_d", "blind_e", "blind_f"):
+        dev_texts |= {str(item["text"]) for item in read_items(DATA / f"{name}.jsonl")}
+    assert not dev_texts & {e.text for e in exemplars}, "dev and blind B-F stay out of the bank"
     # Re-embedding a few exemplars gives the stored vectors (float16 storage aside).
     sample = [0, len(exemplars) // 2, len(exemplars) - 1]
     fresh = layered.embed([exemplars[i].text for i in sample])
@@ -215,18 +216,28 @@ def test_a_short_follow_up_is_embedded_with_the_previous_message() -> None:
     ]
 
 
-@pytest.mark.parametrize("name", ["blind_b", "blind_c"])
-def test_blind_sets_keep_what_the_layer_gained(layered: LayeredEngine, name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "recall_high", "recall_imminent", "false_alarms"),
+    [("blind_b", 0.9, 0.65, 0.25), ("blind_c", 0.9, 0.65, 0.25), ("blind_f", 0.85, 0.7, 0.2)],
+)
+def test_blind_sets_keep_what_the_layer_gained(
+    layered: LayeredEngine,
+    name: str,
+    recall_high: float,
+    recall_imminent: float,
+    false_alarms: float,
+) -> None:
     """Regression floors, not the issue's targets (which these sets do not meet;
-    docs/triage.md, "Semantic layer"): blind B and C were never tuned on, and with
-    the layer they reached recall_high 0.92-1.00 where the rules alone had 0.42-0.71."""
+    docs/triage.md, "Semantic layer"): blind B, C and F were never tuned on, and with
+    the layer they reached recall_high 0.875-1.00 where the rules alone had 0.42-0.79
+    (floors a little under what each set measured)."""
     items = read_items(DATA / f"{name}.jsonl")
     rules = evaluate(items, layered.rules)
     both = evaluate(items, layered)
     for lang, figures in both["by_lang"].items():
-        assert figures["recall_high"] >= 0.9, (lang, figures)
+        assert figures["recall_high"] >= recall_high, (lang, figures)
         assert figures["recall_high"] > rules["by_lang"][lang]["recall_high"], lang
-        assert figures["recall_imminent"] >= 0.65, (lang, figures)
-        assert figures["false_alarm_rate"] <= 0.25, (lang, figures)
+        assert figures["recall_imminent"] >= recall_imminent, (lang, figures)
+        assert figures["false_alarm_rate"] <= false_alarms, (lang, figures)
     below_medium = sum(both["confusion"]["imminent"][t] for t in ("none", "low"))
     assert below_medium <= 2
