@@ -8,6 +8,7 @@ a handful of dict lookups per token rather than a regex per pattern.
 
 from __future__ import annotations
 
+import gc
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -395,6 +396,7 @@ class _Keyer:
         self.fold = fold
         self.text_fold = build_fold_table(keep_nordic=True)
         self.known: dict[str, tuple[str, ...]] = {}
+        self.elems: dict[str, Elem] = {}
         # The second keys (keeping å ä ö) of words written with those vowels.
         self.nordic: set[str] = set()
 
@@ -421,6 +423,15 @@ class _Keyer:
 
 
 def _parse_elem(raw: str, keyer: _Keyer, where: str) -> Elem:
+    # Patterns share most of their words ("mig", "på", "tabletter|piller"): an Elem
+    # is immutable, so each distinct one is parsed once per load.
+    elem = keyer.elems.get(raw)
+    if elem is None:
+        elem = keyer.elems[raw] = _parse_new_elem(raw, keyer, where)
+    return elem
+
+
+def _parse_new_elem(raw: str, keyer: _Keyer, where: str) -> Elem:
     if raw == "..":
         return Elem(frozenset(), (), "", optional=False, gap=True)
     optional = raw.endswith("?") and len(raw) > 1
@@ -496,6 +507,18 @@ def _default_dir() -> Path:
 
 def load_lexicon(directory: Path | None = None, languages: Sequence[str] = LANGUAGES) -> Lexicon:
     """Read and compile `<lang>.toml` for each language and `rules.toml` from `directory`."""
+    # Loading allocates some hundred thousand small objects, none of them garbage;
+    # the cyclic collector would only walk them again and again.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_lexicon(directory, languages)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_lexicon(directory: Path | None, languages: Sequence[str]) -> Lexicon:
     base = directory if directory is not None else _default_dir()
     fold = build_fold_table()
     keyer = _Keyer(fold)
@@ -675,5 +698,13 @@ def _compile(
             if not nordic.isdisjoint(bucket_stems)
         },
     )
-    pair_starts = {pair: lexicon.starts(pids, 2) for pair, pids in lexicon.pair_index.items()}
+    # Many pairs share their patterns (a word written with å/ä/ö has two keys, so
+    # "är på" is indexed as four pairs): sort each distinct set of patterns once.
+    by_pids: dict[tuple[int, ...], Starts] = {}
+    pair_starts = {}
+    for pair, pids in lexicon.pair_index.items():
+        starts = by_pids.get(pids)
+        if starts is None:
+            starts = by_pids[pids] = lexicon.starts(pids, 2)
+        pair_starts[pair] = starts
     return replace(lexicon, pair_starts=pair_starts)
