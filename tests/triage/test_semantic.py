@@ -123,9 +123,9 @@ def test_stored_vectors_belong_to_the_bank_and_to_the_model(layered: LayeredEngi
     ids = [e.id for e in exemplars]
     assert len(set(ids)) == len(ids)
     dev_texts = {str(item["text"]) for item in read_items(DATA / "dev.jsonl")}
-    for name in ("blind_b", "blind_c", "blind_d", "blind_e", "blind_f"):
+    for name in ("blind_b", "blind_c", "blind_d", "blind_e", "blind_f", "blind_g"):
         dev_texts |= {str(item["text"]) for item in read_items(DATA / f"{name}.jsonl")}
-    assert not dev_texts & {e.text for e in exemplars}, "dev and blind B-F stay out of the bank"
+    assert not dev_texts & {e.text for e in exemplars}, "dev and blind B-G stay out of the bank"
     # Re-embedding a few exemplars gives the stored vectors (float16 storage aside).
     sample = [0, len(exemplars) // 2, len(exemplars) - 1]
     fresh = layered.embed([exemplars[i].text for i in sample])
@@ -217,8 +217,13 @@ def test_a_short_follow_up_is_embedded_with_the_previous_message() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "recall_high", "recall_imminent", "false_alarms"),
-    [("blind_b", 0.9, 0.65, 0.25), ("blind_c", 0.9, 0.65, 0.25), ("blind_f", 0.85, 0.7, 0.2)],
+    ("name", "recall_high", "recall_imminent", "false_alarms", "imminent_below_medium"),
+    [
+        ("blind_b", 0.9, 0.65, 0.25, 2),
+        ("blind_c", 0.9, 0.65, 0.25, 2),
+        ("blind_f", 0.85, 0.7, 0.2, 2),
+        ("blind_g", 0.85, 0.55, 0.15, 4),
+    ],
 )
 def test_blind_sets_keep_what_the_layer_gained(
     layered: LayeredEngine,
@@ -226,11 +231,12 @@ def test_blind_sets_keep_what_the_layer_gained(
     recall_high: float,
     recall_imminent: float,
     false_alarms: float,
+    imminent_below_medium: int,
 ) -> None:
     """Regression floors, not the issue's targets (which these sets do not meet;
-    docs/triage.md, "Semantic layer"): blind B, C and F were never tuned on, and with
-    the layer they reached recall_high 0.875-1.00 where the rules alone had 0.42-0.79
-    (floors a little under what each set measured)."""
+    docs/triage.md, "Semantic layer"): blind B, C, F and G were never tuned on, and
+    with the layer they reached recall_high 0.875-1.00 where the rules alone had
+    0.42-0.79 (floors a little under what each set measured)."""
     items = read_items(DATA / f"{name}.jsonl")
     rules = evaluate(items, layered.rules)
     both = evaluate(items, layered)
@@ -240,4 +246,4 @@ def test_blind_sets_keep_what_the_layer_gained(
         assert figures["recall_imminent"] >= recall_imminent, (lang, figures)
         assert figures["false_alarm_rate"] <= false_alarms, (lang, figures)
     below_medium = sum(both["confusion"]["imminent"][t] for t in ("none", "low"))
-    assert below_medium <= 2
+    assert below_medium <= imminent_below_medium
