@@ -9,6 +9,7 @@ from typing import Any
 
 from triage.engine import load_engine
 from triage.evaluation import Assessor, evaluate, read_items
+from triage.explain import Explanations, default_explanations
 from triage.model import Assessment
 
 
@@ -21,6 +22,12 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         "--context", action="append", default=[], help="an earlier message (repeatable)"
     )
     score.add_argument("--json", action="store_true", help="print the assessment as JSON")
+    score.add_argument(
+        "--explain",
+        choices=("sv", "da", "en"),
+        default=None,
+        help="print the evidence and rules in this language, as the console shows them",
+    )
     _semantic_flag(score)
     score.set_defaults(func=_score)
 
@@ -64,6 +71,8 @@ def _score(args: argparse.Namespace) -> int:
     assessment = _assessor(args).assess(args.text, args.lang, tuple(args.context))
     if args.json:
         print(json.dumps(assessment.to_json(), ensure_ascii=False))
+    elif args.explain:
+        print(format_explained(assessment, args.explain, default_explanations()))
     else:
         print(format_assessment(assessment))
     return 0
@@ -96,6 +105,31 @@ def format_assessment(assessment: Assessment) -> str:
         f"categories: {', '.join(assessment.categories) or '-'}",
     ]
     lines.extend(f"  - {reason}" for reason in assessment.reasons)
+    return "\n".join(lines)
+
+
+def format_explained(assessment: Assessment, lang: str, explanations: Explanations) -> str:
+    """The assessment in `lang` (`triage/lexicons/explain.toml`): each fired rule and
+    each evidence item by its meaning, the matched words quoted; tiers and effects
+    as the engine names them."""
+    lines = [
+        f"tier: {assessment.tier.label}  score: {assessment.score:.2f}  "
+        f"categories: {', '.join(assessment.categories) or '-'}",
+    ]
+    for rule_id in assessment.rules_fired:
+        lines.append(f"  * {explanations.for_rule(rule_id, lang, rule_id)} [{rule_id}]")
+    for evidence in assessment.evidence:
+        meaning = explanations.for_evidence(evidence, lang)
+        effect = (
+            ""
+            if evidence.effect == "counted"
+            else f" ({explanations.for_effect(evidence.effect, lang)})"
+        )
+        earlier = "" if evidence.source is None else f" (earlier message {evidence.source + 1})"
+        lines.append(
+            f"  - {evidence.tier.label}: {meaning} “{evidence.text}”{effect}{earlier}"
+            f" [{evidence.rule_id}]"
+        )
     return "\n".join(lines)
 
 

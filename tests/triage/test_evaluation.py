@@ -57,6 +57,17 @@ def test_cli_score_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert shown["tier"] == "imminent"
 
 
+def test_cli_score_explains_in_the_chosen_language(capsys: pytest.CaptureFixture[str]) -> None:
+    args = _parse(["score", "tog 30 alvedon", "--explain", "da"])
+    assert args.func(args) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith("tier: imminent")
+    # The rule and each match by their Danish meaning, the caller's words quoted.
+    assert "har taget en stor mængde medicin [combo.overdose_taken]" in shown
+    assert "“alvedon”" in shown
+    assert "a large amount of medication taken" not in shown
+
+
 def test_cli_eval_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "items.jsonl"
     data.write_text(
