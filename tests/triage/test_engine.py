@@ -83,6 +83,9 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("overdose", "my baby is breathing weird, should I call the doctor?", NONE, MEDIUM),
     ("overdose", "took xanax and vodka, now he's breathing weird", IMMINENT, IMMINENT),
     ("fuzzy", "the chair is there, where do you want the table", NONE, LOW),
+    # Danish "mens" is "while" as often as it is a period: only "har mens" calms bleeding.
+    ("bleeding", "det bløder stadig mens jeg sidder her og jeg er blevet svimmel", HIGH, IMMINENT),
+    ("bleeding", "it's been bleeding for a long period and i feel faint", HIGH, IMMINENT),
     # The name of the subject is not a statement that someone is doing it now.
     ("self_harm_topic", "Do you offer training for teachers on spotting self-harm?", NONE, MEDIUM),
     ("self_harm_topic", "jeg har en podcast om unge og selvskade", NONE, MEDIUM),
