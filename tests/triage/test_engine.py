@@ -83,6 +83,7 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("overdose", "my baby is breathing weird, should I call the doctor?", NONE, MEDIUM),
     ("overdose", "took xanax and vodka, now he's breathing weird", IMMINENT, IMMINENT),
     ("fuzzy", "the chair is there, where do you want the table", NONE, LOW),
+    ("levity", "weed makes me paranoid, everyone's after me lol", NONE, LOW),
     # Danish "mens" is "while" as often as it is a period: only "har mens" calms bleeding.
     ("bleeding", "det bløder stadig mens jeg sidder her og jeg er blevet svimmel", HIGH, IMMINENT),
     ("bleeding", "it's been bleeding for a long period and i feel faint", HIGH, IMMINENT),
