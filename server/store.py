@@ -506,12 +506,17 @@ class Store:
     ) -> tuple[RiskTier, RiskTier]:
         """Keep an assessment and raise (never lower) the conversation's tier, in one trip.
 
-        Returns (tier before, tier now in force).
+        A second assessment of the same message replaces the first only when its
+        tier is higher (the semantic layer's raise after the rules'); a repeat is
+        ignored. Returns (tier before, tier now in force).
         """
         row = await self.pool.fetchrow(
             "WITH saved AS (INSERT INTO risk_assessments"
             "  (conversation_id, seq, tier, score, categories, evidence)"
-            "  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING),"
+            "  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (conversation_id, seq) DO UPDATE"
+            "  SET tier = EXCLUDED.tier, score = EXCLUDED.score,"
+            "  categories = EXCLUDED.categories, evidence = EXCLUDED.evidence"
+            "  WHERE risk_assessments.tier < EXCLUDED.tier),"
             " old AS (SELECT risk_tier FROM conversations WHERE id = $1 FOR UPDATE)"
             " UPDATE conversations c SET risk_tier = GREATEST(c.risk_tier, $3) FROM old"
             " WHERE c.id = $1 RETURNING old.risk_tier AS previous, c.risk_tier AS now",

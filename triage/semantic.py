@@ -215,9 +215,14 @@ class LayeredEngine:
             return f"{context[-1]} {text}"
         return text
 
+    def needs_second_opinion(self, rules: Assessment, text: str) -> bool:
+        """Whether resemblance could raise `rules` (the rules' assessment of `text`):
+        not when they already say imminent, nor for a message without a letter."""
+        return rules.tier < RiskTier.IMMINENT and any(ch.isalpha() for ch in text)
+
     def assess(self, text: str, lang: str | None = None, context: Sequence[str] = ()) -> Assessment:
         """The rules' assessment, raised by resemblance where the rules found less than imminent."""
         assessment = self.rules.assess(text, lang, context)
-        if assessment.tier >= RiskTier.IMMINENT or not any(ch.isalpha() for ch in text):
+        if not self.needs_second_opinion(assessment, text):
             return assessment
         return combine(assessment, self.verdict(text, context), text)

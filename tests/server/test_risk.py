@@ -10,6 +10,8 @@ from server.models import RiskTier, StaffRole
 from tests.conftest import CapturedMail
 from tests.server.clients import Counsellor
 from tests.server.conftest import Running, ServerFactory
+from triage.model import Assessment
+from triage.semantic import Exemplar, Verdict
 
 RISKY_SV = "jag har tagit 30 alvedon och vill dö"
 
@@ -159,35 +161,88 @@ async def test_semantic_layer_escalates_what_the_rules_miss(make_server: ServerF
     assert conv.risk_tier >= RiskTier.HIGH
 
 
-async def test_semantic_lane_gives_the_rules_alone_under_a_backlog() -> None:
+async def test_semantic_lane_gives_no_second_opinion_under_a_backlog() -> None:
     from server.risk import SemanticLane
     from triage.semantic_model import load_semantic_engine
 
     lane = SemanticLane(load_semantic_engine(threads=1), backlog=1)
     calm = "hej, när har ni öppet i helgen?"
-    risky = "jag har tagit 30 alvedon och vill dö"
     results = await asyncio.gather(
-        lane.assess(calm, "sv", ()), *(lane.assess(risky, "sv", ()) for _ in range(4))
+        lane.verdict(calm, ()), *(lane.verdict("jag orkar inte mer", ()) for _ in range(4))
     )
-    # The first went to the model's thread; the four behind it got the rules alone,
-    # which still see the risk at once.
+    # The first went to the model's thread; the four behind it got no second opinion
+    # (their rule tier has taken effect already, see assess_message).
     assert lane.skipped == 4 and lane.waiting == 0
-    assert results[0].tier == RiskTier.NONE
-    assert all(r.tier == RiskTier.IMMINENT for r in results[1:])
-    assert (await lane.assess(risky, "sv", ())).tier == RiskTier.IMMINENT
+    assert results[0] is not None and results[0].tier == RiskTier.NONE
+    assert results[1:] == [None] * 4
+    assert await lane.verdict(calm, ()) is not None
     assert lane.skipped == 4
 
 
-async def test_semantic_lane_falls_back_to_the_rules_when_the_layer_fails() -> None:
+class _SlowLayer:
+    """A semantic layer that answers "imminent" only when released."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.release = threading.Event()
+        self.asked = threading.Event()
+
+    def needs_second_opinion(self, rules: Assessment, text: str) -> bool:
+        return rules.tier < RiskTier.IMMINENT
+
+    def verdict(self, text: str, context: Sequence[str] = ()) -> Verdict:
+        self.asked.set()
+        if not self.release.wait(10):
+            raise RuntimeError("never released")
+        exemplar = Exemplar("ex-test", "sv", "har skrivit brev till alla", RiskTier.IMMINENT, ())
+        return Verdict(RiskTier.IMMINENT, 0.95, 1.0, ((exemplar, 0.95),))
+
+
+class _BrokenLayer(_SlowLayer):
+    def verdict(self, text: str, context: Sequence[str] = ()) -> Verdict:
+        raise RuntimeError("model failed")
+
+
+async def test_semantic_lane_gives_no_opinion_when_the_layer_fails() -> None:
     from server.risk import SemanticLane
-    from triage.model import Assessment
 
-    class BrokenLayer:
-        def assess(
-            self, text: str, lang: str | None = None, context: Sequence[str] = ()
-        ) -> Assessment:
-            raise RuntimeError("model failed")
+    lane = SemanticLane(_BrokenLayer())
+    assert await lane.verdict("jag vill ta livet av mig", ()) is None
+    assert lane.waiting == 0
 
-    lane = SemanticLane(BrokenLayer())
-    assessment = await lane.assess("jag har tagit 30 alvedon och vill dö", "sv", ())
-    assert assessment.tier == RiskTier.IMMINENT and lane.waiting == 0
+
+async def test_the_rule_tier_takes_effect_before_the_semantic_layer_answers(
+    make_server: ServerFactory,
+) -> None:
+    """An urgent message is escalated by the rules at once, whatever the model is
+    doing; the layer's raise follows as a second step, stored in place of the first."""
+    from server.risk import SemanticLane
+
+    running = await make_server()
+    layer = _SlowLayer()
+    running.services.extras["triage_lane"] = SemanticLane(layer)
+    line = await running.line()
+    caller = await running.caller()
+    await caller.start(line, "sv")
+    await caller.say("jag vill ta livet av mig")  # high by the rules
+    emergency = await caller.expect("emergency")
+    assert emergency["numbers"]
+    conv_id = uuid.UUID(caller.conversation)
+    assert await asyncio.to_thread(layer.asked.wait, 5)
+    conv = await running.store.get_conversation(conv_id)
+    assert conv.risk_tier == RiskTier.HIGH  # while the model still thinks
+    [first] = await running.store.risk_assessments(conv_id)
+    assert first["message_tier"] == "high"
+
+    layer.release.set()
+    for _ in range(100):
+        conv = await running.store.get_conversation(conv_id)
+        if conv.risk_tier == RiskTier.IMMINENT:
+            break
+        await asyncio.sleep(0.05)
+    assert conv.risk_tier == RiskTier.IMMINENT
+    [stored] = await running.store.risk_assessments(conv_id)
+    assert stored["message_tier"] == "imminent"
+    rules = {e["rule_id"] for e in stored["evidence"]}
+    assert "semantic.nearest" in rules and len(rules) > 1  # the rules' evidence kept
