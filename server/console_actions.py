@@ -67,7 +67,7 @@ async def reassess(
         },
     )
     log.info("risk_reassessed", conversation=str(conv.id), tier=now.label, previous=previous.label)
-    if now >= RiskTier.HIGH > previous:
+    if now >= RiskTier.HIGH and now > previous:
         await escalate(
             services,
             conv,

@@ -183,7 +183,7 @@ async def _take_effect(
     )
     if now > previous:
         services.hub.raise_tier(conv.id, now)
-    if now >= RiskTier.HIGH > previous:
+    if now >= RiskTier.HIGH and now > previous:
         # Categories, not the engine's reasons: those quote the caller's words,
         # which must not travel by e-mail.
         why = ", ".join(c.replace("_", " ") for c in assessment.categories) or "risk signals"
@@ -199,7 +199,9 @@ async def escalate(
     categories: Sequence[str] = (),
     reassessed_by: str | None = None,
 ) -> None:
-    """The tier just reached high: emergency numbers to the caller, an alert to supervisors.
+    """The tier just reached high, or rose from high to imminent: emergency numbers to
+    the caller, an alert to supervisors (again at imminent: "now with pills in hand"
+    is news to a supervisor who was told "high").
 
     Called for the engine's assessments (``why``: the categories) and for a
     counsellor's re-assessment (``reassessed_by``: their name) alike; the alert

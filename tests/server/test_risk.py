@@ -223,11 +223,15 @@ async def test_the_rule_tier_takes_effect_before_the_semantic_layer_answers(
     layer = _SlowLayer()
     running.services.extras["triage_lane"] = SemanticLane(layer)
     line = await running.line()
+    supervisor_account = await running.staff(line, role=StaffRole.SUPERVISOR)
+    supervisor = await Counsellor.open(running.http, supervisor_account.username, running.password)
     caller = await running.caller()
     await caller.start(line, "sv")
     await caller.say("jag vill ta livet av mig")  # high by the rules
     emergency = await caller.expect("emergency")
     assert emergency["numbers"]
+    alert = await supervisor.expect("alert", conversation=caller.conversation, tier="high")
+    assert alert["kind"] == "risk"
     conv_id = uuid.UUID(caller.conversation)
     assert await asyncio.to_thread(layer.asked.wait, 5)
     conv = await running.store.get_conversation(conv_id)
@@ -242,6 +246,9 @@ async def test_the_rule_tier_takes_effect_before_the_semantic_layer_answers(
             break
         await asyncio.sleep(0.05)
     assert conv.risk_tier == RiskTier.IMMINENT
+    # Imminent after high is news to the supervisor: a second alert, at imminent.
+    alert = await supervisor.expect("alert", conversation=caller.conversation, tier="imminent")
+    assert alert["kind"] == "risk"
     [stored] = await running.store.risk_assessments(conv_id)
     assert stored["message_tier"] == "imminent"
     rules = {e["rule_id"] for e in stored["evidence"]}
