@@ -8,7 +8,6 @@ a handful of dict lookups per token rather than a regex per pattern.
 
 from __future__ import annotations
 
-import gc
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -507,18 +506,6 @@ def _default_dir() -> Path:
 
 def load_lexicon(directory: Path | None = None, languages: Sequence[str] = LANGUAGES) -> Lexicon:
     """Read and compile `<lang>.toml` for each language and `rules.toml` from `directory`."""
-    # Loading allocates some hundred thousand small objects, none of them garbage;
-    # the cyclic collector would only walk them again and again.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return _load_lexicon(directory, languages)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _load_lexicon(directory: Path | None, languages: Sequence[str]) -> Lexicon:
     base = directory if directory is not None else _default_dir()
     fold = build_fold_table()
     keyer = _Keyer(fold)
