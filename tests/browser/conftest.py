@@ -66,6 +66,11 @@ async def axe_violations(
         raise AssertionError("axe-core missing: scripts/setup --with-test-tools installs it")
     # evaluate() goes through the DevTools protocol, so our strict CSP (no
     # inline scripts) stays on while axe is injected.
+    # A message fading in (panel.css, `appear`) has a low contrast for 0.18 s; on a
+    # busy machine axe once measured one mid-fade. Judge the settled page.
+    await page_or_frame.evaluate(
+        "async () => { await Promise.allSettled(document.getAnimations().map(a => a.finished)); }"
+    )
     await page_or_frame.evaluate(AXE_JS.read_text() + "\n;undefined")
     result = await page_or_frame.evaluate("async () => await axe.run(document)")
     return [v for v in result["violations"] if v.get("impact") in impacts]

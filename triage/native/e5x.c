@@ -116,6 +116,22 @@ static void quantize_acts(const float *RESTRICT X, int L, int nin,
     for (int t = 0; t < L; t++) {
         for (int b = 0; b < nb; b++) {
             const float *x = X + (size_t)t * nin + b * QK;
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+            /* helpline: the same block quantisation in 512-bit registers (the
+             * conversion rounds to nearest even, as lrintf does by default) */
+            __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+            float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
+            int8_t *qq = q + ((size_t)t * nb + b) * QK;
+            __m512 vid = _mm512_set1_ps(id);
+            __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, vid));
+            __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, vid));
+            q0 = _mm512_max_epi32(_mm512_min_epi32(q0, _mm512_set1_epi32(127)), _mm512_set1_epi32(-128));
+            q1 = _mm512_max_epi32(_mm512_min_epi32(q1, _mm512_set1_epi32(127)), _mm512_set1_epi32(-128));
+            _mm_storeu_si128((__m128i *)qq, _mm512_cvtepi32_epi8(q0));
+            _mm_storeu_si128((__m128i *)(qq + 16), _mm512_cvtepi32_epi8(q1));
+            int32_t sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+#else
             float amax = 0.f;
             for (int j = 0; j < QK; j++) { float a = fabsf(x[j]); if (a > amax) amax = a; }
             float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
@@ -126,6 +142,7 @@ static void quantize_acts(const float *RESTRICT X, int L, int nin,
                 if (v > 127) v = 127; else if (v < -128) v = -128;
                 qq[j] = (int8_t)v; sum += v;
             }
+#endif
             d[(size_t)t * nb + b] = dd;
             s[(size_t)t * nb + b] = sum;
         }
@@ -520,6 +537,9 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     float *ao  = (float *)malloc(TH * sizeof(float));
     float *mid = (float *)malloc((size_t)T * FF * sizeof(float));
     float *fo  = (float *)malloc(TH * sizeof(float));
+#ifdef E5X_VNNI
+    float *kt  = (float *)malloc(TH * sizeof(float));
+#endif
     int nbmax = FF / QK;
     int8_t  *aq = (int8_t *)malloc((size_t)T * FF);
     float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
@@ -550,26 +570,61 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
         MATP(ly->qx, ly->qw, ly->qb, q, H, H);
         MATP(ly->kx, ly->kw, ly->kb, k, H, H);
         MATP(ly->vx, ly->vw, ly->vb, v, H, H);
+#ifdef E5X_VNNI
+        for (int t = 0; t < T; t++)   /* kt[h][e][t] = k[t][h * hd + e] */
+            for (int i = 0; i < H; i++) kt[(size_t)i * T + t] = k[(size_t)t * H + i];
+#endif
         /* scaled dot-product attention, restricted to each text's own tokens */
 #pragma omp parallel
         {
             float *prob = (float *)malloc(sizeof(float) * (size_t)m->MAXP);
 #pragma omp for collapse(2) schedule(static)
-            for (int t = 0; t < T; t++)
-                for (int h = 0; h < NH; h++) {
+            /* helpline: heads outer, so that one head's keys and values stay in
+             * the first-level cache while every token reads them */
+            for (int h = 0; h < NH; h++)
+                for (int t = 0; t < T; t++) {
                     int s0 = sstart[t], s1 = send[t];
                     const float *qh = q + (size_t)t * H + h * hd;
                     float mx = -1e30f;
+#ifdef E5X_VNNI
+                    /* helpline: keys transposed per head (kt, below), so the scores of
+                     * all keys are computed side by side instead of one reduction each */
+                    const float *kth = kt + (size_t)h * hd * T + s0;
+                    int n = s1 - s0;
+                    for (int s = 0; s < n; s += 16) {   /* 16 keys a register */
+                        __mmask16 live = n - s >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - s)) - 1);
+                        __m512 acc = _mm512_setzero_ps();
+                        for (int e = 0; e < hd; e++)
+                            acc = _mm512_fmadd_ps(_mm512_set1_ps(qh[e] * scale),
+                                                  _mm512_maskz_loadu_ps(live, kth + (size_t)e * T + s), acc);
+                        _mm512_mask_storeu_ps(prob + s, live, acc);
+                    }
+                    for (int s = 0; s < n; s++) if (prob[s] > mx) mx = prob[s];
+#else
                     for (int s = s0; s < s1; s++) {
                         const float *kh = k + (size_t)s * H + h * hd;
                         float d = 0.f;
                         for (int e = 0; e < hd; e++) d += qh[e] * kh[e];
                         d *= scale; prob[s - s0] = d; if (d > mx) mx = d;
                     }
+#endif
                     float sum = 0.f;
                     for (int s = s0; s < s1; s++) { float e = expf(prob[s - s0] - mx); prob[s - s0] = e; sum += e; }
                     float inv = 1.f / sum;
                     float *ch = ctx + (size_t)t * H + h * hd;
+#ifdef E5X_VNNI
+                    if (hd == 32) {   /* helpline: the head's 32 sums stay in two registers */
+                        __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps();
+                        for (int s = s0; s < s1; s++) {
+                            __m512 p = _mm512_set1_ps(prob[s - s0] * inv);
+                            const float *vh = v + (size_t)s * H + h * hd;
+                            c0 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vh), c0);
+                            c1 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vh + 16), c1);
+                        }
+                        _mm512_storeu_ps(ch, c0); _mm512_storeu_ps(ch + 16, c1);
+                        continue;
+                    }
+#endif
                     for (int e = 0; e < hd; e++) ch[e] = 0.f;
                     for (int s = s0; s < s1; s++) {
                         float p = prob[s - s0] * inv;
@@ -609,6 +664,9 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     }
 
     free(x); free(q); free(k); free(v); free(ctx); free(ao); free(mid); free(fo);
+#ifdef E5X_VNNI
+    free(kt);
+#endif
     free(aq); free(ad); free(as);
     return 0;
 #undef QUANT
