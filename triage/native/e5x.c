@@ -225,6 +225,7 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #define E5X_VNNI 1
 #define E5X_ROWS 16
+#define E5X_TOK 4
 typedef struct {
     int nout, nin;
     uint8_t *w;   /* [nout/16][nb][8][16 rows][4]: nibbles 0..15 */
@@ -234,10 +235,12 @@ typedef struct {
 static packed_q4 *pack_q4(const block_q4_0 *W, int nout, int nin) {
     if (!W || nout % E5X_ROWS || nin % QK) return NULL;
     int nb = nin / QK, ng = nout / E5X_ROWS;
-    packed_q4 *p = (packed_q4 *)malloc(sizeof *p);
+    packed_q4 *p = (packed_q4 *)calloc(1, sizeof *p);
+    if (!p) return NULL;   /* no memory: this matrix keeps the original kernel */
     p->nout = nout; p->nin = nin;
     p->w = (uint8_t *)aligned_alloc(64, (size_t)ng * nb * 512);
     p->d = (float *)aligned_alloc(64, (size_t)ng * nb * E5X_ROWS * sizeof(float));
+    if (!p->w || !p->d) { free(p->w); free(p->d); free(p); return NULL; }
     for (int g = 0; g < ng; g++)
         for (int b = 0; b < nb; b++) {
             uint8_t *o = p->w + ((size_t)g * nb + b) * 512;
@@ -268,26 +271,38 @@ static void matmul_vnni(const packed_q4 *P, const float *bias,
         const uint8_t *wg = P->w + (size_t)g * nb * 512;
         const float *dg = P->d + (size_t)g * nb * E5X_ROWS;
         __m512 vb = bias ? _mm512_loadu_ps(bias + g * E5X_ROWS) : _mm512_setzero_ps();
-        for (int t = 0; t < L; t++) {
-            const int8_t *a = aq + (size_t)t * nin;
-            const float *dT = ad + (size_t)t * nb;
-            const int32_t *sT = as + (size_t)t * nb;
-            __m512 acc = vb;
+        /* E5X_TOK tokens at a time: each weight register is loaded once for all of
+         * them, and their sums are independent chains the CPU can overlap (one
+         * token's eight VPDPBUSD in a row would each wait for the one before). */
+        for (int t = 0; t < L; t += E5X_TOK) {
+            int nt = L - t < E5X_TOK ? L - t : E5X_TOK, tok[E5X_TOK];
+            __m512 acc[E5X_TOK];
+            for (int i = 0; i < E5X_TOK; i++) {   /* past the end: repeat the last, unstored */
+                tok[i] = t + (i < nt ? i : nt - 1);
+                acc[i] = vb;
+            }
             for (int b = 0; b < nb; b++) {
                 const uint8_t *wb = wg + (size_t)b * 512;
-                const int8_t *ab = a + b * QK;
-                __m512i s = _mm512_setzero_si512();
+                __m512i s[E5X_TOK];
+                for (int i = 0; i < E5X_TOK; i++) s[i] = _mm512_setzero_si512();
                 for (int j = 0; j < 8; j++) {
-                    int32_t a4; memcpy(&a4, ab + 4 * j, 4);
-                    s = _mm512_dpbusd_epi32(s, _mm512_load_si512((const void *)(wb + j * 64)),
-                                            _mm512_set1_epi32(a4));
+                    __m512i w = _mm512_load_si512((const void *)(wb + j * 64));
+                    for (int i = 0; i < E5X_TOK; i++) {
+                        int32_t a4;
+                        memcpy(&a4, aq + (size_t)tok[i] * nin + b * QK + 4 * j, 4);
+                        s[i] = _mm512_dpbusd_epi32(s[i], w, _mm512_set1_epi32(a4));
+                    }
                 }
-                /* (<w, a> - 8 * sum(a)) is exact in float: |.| < 2^24 */
-                __m512 pf = _mm512_sub_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(8.f * (float)sT[b]));
-                __m512 sc = _mm512_mul_ps(_mm512_load_ps(dg + b * E5X_ROWS), _mm512_set1_ps(dT[b]));
-                acc = _mm512_fmadd_ps(pf, sc, acc);
+                __m512 dw = _mm512_load_ps(dg + b * E5X_ROWS);
+                for (int i = 0; i < E5X_TOK; i++) {
+                    size_t tb = (size_t)tok[i] * nb + b;
+                    /* (<w, a> - 8 * sum(a)) is exact in float: |.| < 2^24 */
+                    __m512 pf = _mm512_sub_ps(_mm512_cvtepi32_ps(s[i]), _mm512_set1_ps(8.f * (float)as[tb]));
+                    acc[i] = _mm512_fmadd_ps(pf, _mm512_mul_ps(dw, _mm512_set1_ps(ad[tb])), acc[i]);
+                }
             }
-            _mm512_storeu_ps(Y + (size_t)t * nout + g * E5X_ROWS, acc);
+            for (int i = 0; i < nt; i++)
+                _mm512_storeu_ps(Y + (size_t)(t + i) * nout + g * E5X_ROWS, acc[i]);
         }
     }
 }
