@@ -458,6 +458,7 @@ class Engine:
         effect_info = self._effect_info
         cues = lexicon.negation_cues
         negation_after = lexicon.negation_after
+        cancel = lexicon.negation_cancel
         scope_ends = self._scope_ends
         idioms = modifiers.idioms
         frames = modifiers.frames
@@ -481,11 +482,13 @@ class Engine:
                 window = keys[start - NEGATION_WINDOW if start > NEGATION_WINDOW else 0 : start]
                 # Most matches have no cue nearby: one C-level test, then the exact walk.
                 if not cues.isdisjoint(window):
-                    for key in reversed(window):
+                    for at in range(len(window) - 1, -1, -1):
+                        key = window[at]
                         if key in scope_ends:
                             break
                         if key in cues:
-                            negated = True
+                            # "kan inte sluta skada mig": the cue negates the stopping.
+                            negated = at + 1 == len(window) or window[at + 1] not in cancel
                             break
                 # Scandinavian word order puts the negation after the verb: "han slår
                 # mig inte".

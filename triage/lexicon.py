@@ -169,6 +169,9 @@ class Lexicon:
     fuzzy_deletes: Mapping[str, str]
     negation_cues: frozenset[str]
     negation_after: frozenset[str]
+    # A cue followed by one of these is no negation: "kan inte sluta skada mig"
+    # (can't stop hurting myself) says the act goes on.
+    negation_cancel: frozenset[str]
     clause_breaks: frozenset[str]
     combos: tuple[Combo, ...]
     combos_by_signal: Mapping[str, tuple[int, ...]]
@@ -512,6 +515,7 @@ def load_lexicon(directory: Path | None = None, languages: Sequence[str] = LANGU
     patterns: list[Pattern] = []
     negation: set[str] = set()
     negation_after: set[str] = set()
+    negation_cancel: set[str] = set()
     clause_breaks: set[str] = set()
     no_fuzzy: set[str] = set()
     for lang in languages:
@@ -520,6 +524,9 @@ def load_lexicon(directory: Path | None = None, languages: Sequence[str] = LANGU
             data = tomllib.load(handle)
         negation |= keyer.listed((str(w) for w in data.get("negation", [])), path.name)
         negation_after |= keyer.listed((str(w) for w in data.get("negation_after", [])), path.name)
+        negation_cancel |= keyer.listed(
+            (str(w) for w in data.get("negation_cancel", [])), path.name
+        )
         clause_breaks |= keyer.listed((str(w) for w in data.get("clause_breaks", [])), path.name)
         no_fuzzy |= keyer.listed((str(w) for w in data.get("no_fuzzy", [])), path.name)
         for raw_group in data.get("group", []):
@@ -534,6 +541,7 @@ def load_lexicon(directory: Path | None = None, languages: Sequence[str] = LANGU
         patterns,
         negation,
         negation_after,
+        negation_cancel,
         clause_breaks,
         no_fuzzy,
         combos,
@@ -597,6 +605,7 @@ def _compile(
     patterns: list[Pattern],
     negation: set[str],
     negation_after: set[str],
+    negation_cancel: set[str],
     clause_breaks: set[str],
     no_fuzzy: set[str],
     combos: tuple[Combo, ...],
@@ -607,7 +616,9 @@ def _compile(
     first_exact: dict[str, list[int]] = {}
     first_stem: dict[str, list[tuple[str, int]]] = {}
     first_num: list[int] = []
-    vocabulary: set[str] = set(negation | negation_after | clause_breaks | no_fuzzy)
+    vocabulary: set[str] = set(
+        negation | negation_after | negation_cancel | clause_breaks | no_fuzzy
+    )
     stems: dict[str, set[str]] = {}
     fuzzy_words: set[str] = set()
     first_pair: dict[tuple[str, str], list[int]] = {}
@@ -670,6 +681,7 @@ def _compile(
         fuzzy_deletes=deletes,
         negation_cues=frozenset(negation),
         negation_after=frozenset(negation_after),
+        negation_cancel=frozenset(negation_cancel),
         clause_breaks=frozenset(clause_breaks),
         combos=combos,
         combos_by_signal=_combos_by_signal(combos),
