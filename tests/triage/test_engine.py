@@ -37,6 +37,13 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("negation", "jeg kan ikke lade være med at skære i mig selv", HIGH, HIGH),
     ("negation", "tog en massa tramadol, nu kan jag inte sluta krampa", IMMINENT, IMMINENT),
     ("negation", "jag ska inte sluta prata med er, jag mår bra nu", NONE, LOW),
+    # A household poison swallowed is an overdose in progress; bought or used, it is not.
+    ("means_time", "i drank bleach and my throat burns", IMMINENT, IMMINENT),
+    ("third_party", "min bror har druckit propplösare", IMMINENT, IMMINENT),
+    ("means_time", "har slugt afløbsrens", IMMINENT, IMMINENT),
+    ("plain", "we drank coffee, then i cleaned the bathroom with bleach", NONE, LOW),
+    ("negation", "i have not swallowed the bleach, i poured it away", NONE, LOW),
+    ("plain", "jeg vil gerne slutte samtalen nu, tak for hjælpen", NONE, LOW),
     ("slang", "jeg kan ikke holde ud at leve mere", MEDIUM, MEDIUM),
     ("slang", "i can't bear to live like this anymore", MEDIUM, MEDIUM),
     ("plain", "i can't stand living with my mum, she snores", NONE, LOW),
