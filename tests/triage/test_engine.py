@@ -44,6 +44,20 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("plain", "we drank coffee, then i cleaned the bathroom with bleach", NONE, LOW),
     ("negation", "i have not swallowed the bleach, i poured it away", NONE, LOW),
     ("plain", "jeg vil gerne slutte samtalen nu, tak for hjælpen", NONE, LOW),
+    # Talk of ending it, then shut in behind a locked door: the act may be under way.
+    (
+        "third_party",
+        "han har låst sig inde på badeværelset og sagde han vil tage sit liv",
+        IMMINENT,
+        IMMINENT,
+    ),
+    (
+        "third_party",
+        "my sister locked herself in her room, she said she'd end it all",
+        IMMINENT,
+        IMMINENT,
+    ),
+    ("plain", "jag har låst in mig på rummet för att plugga i lugn och ro", NONE, LOW),
     ("slang", "jeg kan ikke holde ud at leve mere", MEDIUM, MEDIUM),
     ("slang", "i can't bear to live like this anymore", MEDIUM, MEDIUM),
     ("plain", "i can't stand living with my mum, she snores", NONE, LOW),
