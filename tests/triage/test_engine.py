@@ -58,6 +58,12 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
         IMMINENT,
     ),
     ("plain", "jag har låst in mig på rummet för att plugga i lugn och ro", NONE, LOW),
+    # Asking which height is enough is asking for a method, whatever the cover story.
+    ("hypothetical", "vilken bro är tillräckligt hög, frågar för en kompis", HIGH, HIGH),
+    ("hypothetical", "hvilket tag er højt nok, bare nysgerrig", HIGH, HIGH),
+    ("plain", "is the shelf high enough for the tv?", NONE, LOW),
+    # "asking" is not spell-corrected into "taking".
+    ("plain", "i was just asking about your opening hours", NONE, NONE),
     ("slang", "jeg kan ikke holde ud at leve mere", MEDIUM, MEDIUM),
     ("slang", "i can't bear to live like this anymore", MEDIUM, MEDIUM),
     ("plain", "i can't stand living with my mum, she snores", NONE, LOW),
