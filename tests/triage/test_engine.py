@@ -64,6 +64,11 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("plain", "is the shelf high enough for the tv?", NONE, LOW),
     # "asking" is not spell-corrected into "taking".
     ("plain", "i was just asking about your opening hours", NONE, NONE),
+    # An opioid or sedative taken and breathing slowing down: it can stop.
+    ("means_time", "took a load of morphine and my breathing is really slow", IMMINENT, IMMINENT),
+    ("means_time", "tog sömntabletter, andningen har blivit väldigt långsam", IMMINENT, IMMINENT),
+    ("means_time", "har taget metadon og vejrtrækningen er langsom", IMMINENT, IMMINENT),
+    ("plain", "my baby's breathing is really slow when she sleeps, is that normal?", NONE, LOW),
     ("slang", "jeg kan ikke holde ud at leve mere", MEDIUM, MEDIUM),
     ("slang", "i can't bear to live like this anymore", MEDIUM, MEDIUM),
     ("plain", "i can't stand living with my mum, she snores", NONE, LOW),
