@@ -168,6 +168,29 @@ async def test_console_language_switch_and_empty_state_are_accessible(
     await page.wait_for_url("**/staff/console.html")
 
 
+async def test_console_resumes_the_shift_when_it_reconnects_to_a_process_that_forgot_it(
+    running: Running, page: Any
+) -> None:
+    """A deploy moves the counsellor to a process that knows nothing of their shift:
+    the console, which knows, clocks in again and keeps the chosen availability."""
+    member = await running.staff(await running.line())
+    await sign_in(page, running, member, "console.html")
+    await page.click("#shift")
+    await expect(page.locator("#shift-state")).to_have_class("badge on")
+    await page.select_option("#availability", "away")
+    hub = running.services.hub
+    # Shift state lives only in the process's memory: forget it, as a new process
+    # would, and drop the socket as a restart does (1012: service restart).
+    presence = hub.presence.pop(member.id)
+    for conn in list(presence.sockets):
+        await conn._close(1012)
+    await expect(page.locator("#connection")).to_have_class("connection connected")
+    await expect(page.locator("#shift-state")).to_have_class("badge on")
+    await expect(page.locator("#notice")).to_contain_text("i tjänst igen")
+    assert hub.presence[member.id].on_shift
+    assert hub.presence[member.id].availability == "away"
+
+
 async def test_console_answers_a_question_left_by_a_caller(running: Running, page: Any) -> None:
     line = await running.line()
     member = await running.staff(line)

@@ -25,7 +25,15 @@
     lineData: new Map(),       // line id -> Promise of {canned, referrals, topics}
   };
   // Each (re)connect reloads the questions: hints missed while away are not replayed.
-  const send = S.connect(onFrame, () => loadCases(), S.statusLine);
+  // When the socket last went down: a console that comes back within RESUME_MS of
+  // it resumes the shift (a restart or another process forgets it); one that slept
+  // longer (a closed laptop overnight) does not, so offers go to staff who are there.
+  const RESUME_MS = 5 * 60 * 1000;
+  let lostAt = null;
+  const send = S.connect(onFrame, () => loadCases(), (status) => {
+    if (status === "disconnected" && lostAt === null) lostAt = Date.now();
+    S.statusLine(status);
+  });
 
   // -- header: shift and availability ------------------------------------------
 
@@ -683,12 +691,24 @@
 
   function onFrame(frame) {
     switch (frame.type) {
-      case "hello":
+      case "hello": {
+        const resume = lostAt !== null && Date.now() - lostAt < RESUME_MS && state.onShift;
+        const chosen = availability.value;
+        lostAt = null;
         state.onShift = frame.on_shift;
         renderShift();
         availability.value = frame.availability;
+        if (resume && !frame.on_shift) {
+          send({ type: "clock_in" });
+          if (chosen && chosen !== frame.availability) {
+            availability.value = chosen;
+            sendAvailability();
+          }
+          notice(t("shift.resumed"));
+        }
         for (const conv of frame.conversations) openConversation(conv, true);
         break;
+      }
       case "shift":
         state.onShift = frame.on_shift;
         renderShift();
