@@ -512,6 +512,24 @@ async def test_demo_page_and_panel_have_no_serious_axe_violations(
     assert await axe_violations(frame) == []
 
 
+async def test_privacy_note_states_the_retention_the_server_enforces(
+    running: Running, page: Any
+) -> None:
+    for line_id in ("adults", "young"):
+        if await running.store.get_line(line_id) is None:
+            await running.line(id=line_id)
+    kept = running.services.settings
+    running.services.settings = kept.with_(retention_days=30)
+    try:
+        await page.goto(f"{running.http}/demo.html")
+        frame = await panel(page)
+        await page.locator("helpline-widget").click()
+        await expect(frame.locator("#privacy")).to_contain_text(" 30 ")
+        await expect(frame.locator("#privacy")).not_to_contain_text(" 90 ")
+    finally:
+        running.services.settings = kept
+
+
 # -- asynchronous cases ----------------------------------------------------------------------
 
 

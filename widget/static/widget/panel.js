@@ -10,7 +10,8 @@
   var I18N = window.HL_I18N;
   var LANGS = ['sv', 'da', 'en'];
   var STORE_KEY = 'helpline.v1';
-  var RETENTION_DAYS = 90; // HELPLINE_RETENTION_DAYS default; see docs/widget.md
+  // HELPLINE_RETENTION_DAYS: the default until /api/lines says what the server keeps.
+  var retentionDays = 90;
   var MAX_TEXT = 4096;
   // Reconnect: exponential backoff with jitter, from half a second to half a minute.
   var BACKOFF_BASE_MS = 500;
@@ -94,6 +95,10 @@
     return map[lang] || map.en || map[Object.keys(map)[0]] || '';
   }
 
+  function renderPrivacy() {
+    $('privacy').textContent = t('privacy', { days: retentionDays });
+  }
+
   function translate() {
     document.documentElement.lang = lang;
     document.title = t('title');
@@ -103,7 +108,7 @@
     document.querySelectorAll('[data-t-label]').forEach(function (el) {
       el.setAttribute('aria-label', t(el.getAttribute('data-t-label')));
     });
-    $('privacy').textContent = t('privacy', { days: RETENTION_DAYS });
+    renderPrivacy();
     document.querySelectorAll('input[name=lang]').forEach(function (input) {
       input.checked = input.value === lang;
     });
@@ -168,6 +173,10 @@
   function takeLine(line) {
     if (!line || !line.id) return;
     lineInfo[line.id] = line;
+    if (typeof line.retention_days === 'number' && line.retention_days !== retentionDays) {
+      retentionDays = line.retention_days;
+      renderPrivacy();
+    }
     if (line.id === lineId) {
       S.exitUrl = line.exit_url || S.exitUrl;
       emergency.info = line.emergency || emergency.info;
