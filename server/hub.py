@@ -302,7 +302,7 @@ class Hub:
         """This process's counsellors on shift with a socket open, for the presence board.
 
         Shape (docs/architecture.md): ``{"staff", "lines", "capacity", "load",
-        "available", "name", "role"}``. Entries without ``available`` come from
+        "available", "name", "role", "username"}``. Entries without ``available`` come from
         older processes, which listed available counsellors only.
         """
         entries = []
@@ -319,6 +319,8 @@ class Hub:
                     "available": state.available,
                     "name": presence.staff.display_name,
                     "role": presence.staff.role.value,
+                    # The rota names staff by username (rota_jobs.present_usernames).
+                    "username": presence.staff.username,
                 }
             )
         return entries

@@ -21,9 +21,13 @@ CHECK_INTERVAL_S = 60.0
 DIGEST_DAYS = 14
 
 
-def present_usernames(services: Services) -> set[str]:
-    """Staff clocked in and connected to this process (the hub's presence)."""
-    return {p.staff.username for p in services.hub.presence.values() if p.on_shift and p.sockets}
+async def present_usernames(services: Services) -> set[str]:
+    """Staff clocked in and connected to this process or, through the presence board,
+    to any other: a counsellor working on another process is no no-show here."""
+    hub = services.hub
+    here = {p.staff.username for p in hub.presence.values() if p.on_shift and p.sockets}
+    elsewhere = {str(e["username"]) for e in await hub.everyone_on_shift() if e.get("username")}
+    return here | elsewhere
 
 
 async def check_once(services: Services, state: RotaState, now: datetime) -> int:
@@ -33,7 +37,7 @@ async def check_once(services: Services, state: RotaState, now: datetime) -> int
         return 0
     sent = 0
     for alert in live_understaffing(
-        state.rota, present_usernames(services), now, clock_ins=state.rota.clock_ins
+        state.rota, await present_usernames(services), now, clock_ins=state.rota.clock_ins
     ):
         sent += await raise_alert(
             services,

@@ -193,6 +193,41 @@ async def test_no_show_alert_is_emailed_once_across_processes(
     assert len(no_shows) == 1, [m[2][:200] for m in mailbox.messages]
 
 
+async def test_a_counsellor_working_on_another_process_is_no_no_show(
+    make_server: ServerFactory, redis_url: str | None, smtp_server: tuple[int, CapturedMail]
+) -> None:
+    if redis_url is None:
+        pytest.skip("REDIS_URL not set: processes share presence only through Redis")
+    port, mailbox = smtp_server
+    first = await make_server(smtp_host="127.0.0.1", smtp_port=port, redis_url=redis_url)
+    second = await make_server(smtp_host="127.0.0.1", smtp_port=port, redis_url=redis_url)
+    line = await first.line()
+    sup = await first.staff(line, role=StaffRole.SUPERVISOR)
+    await first.store.set_staff_email(sup.id, "lead@example.org")
+    working, absent = await first.staff(line), await first.staff(line)
+    await import_rota(
+        first,
+        sup.username,
+        rota_yaml(
+            line, [working.username, absent.username], [], sup.username, shift_started_min=20
+        ),
+    )
+    client = await Counsellor.open(second.http, working.username, Running.password)
+    await client.clock_in()
+    await second.services.hub.everyone_on_shift()  # its board entry, as its loop writes
+    state = first.services.extras["rota_state"]
+    await rota_jobs.check_once(first.services, state, datetime.now(UTC))
+    for _ in range(100):
+        if any(absent.username in m[2] for m in mailbox.messages):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    reported = [m[2] for m in mailbox.messages if "not present" in m[2]]
+    assert any(absent.username in text for text in reported), reported
+    assert not any(working.username in text for text in reported), reported
+    await client.close()
+
+
 async def test_coverage_api_is_for_supervisors(running: Running) -> None:
     line = await running.line()
     sup = await running.staff(line, role=StaffRole.SUPERVISOR)
