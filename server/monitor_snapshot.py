@@ -28,6 +28,7 @@ from server.connection import Connection
 from server.errors import STORE_DOWN
 from server.models import Staff
 from server.queue_health import Staffing, Thresholds, Waiting, queue_health
+from server.rota_jobs import present_usernames
 from server.services import Services
 from server.wait_watch import staffing_by_line
 
@@ -53,12 +54,11 @@ async def current_rota(services: Services) -> Rota | None:
     return value if isinstance(value, Rota) else None
 
 
-def _coverage(services: Services, rota: Rota | None, now: datetime) -> dict[str, Any] | None:
+async def _coverage(services: Services, rota: Rota | None, now: datetime) -> dict[str, Any] | None:
     if rota is None:
         return None
-    present = sorted(
-        p.staff.username for p in services.hub.presence.values() if p.sockets and p.on_shift
-    )
+    # Staff of every process: one connected elsewhere is not missing from the rota.
+    present = sorted(await present_usernames(services))
     key = (id(rota), tuple(present))
     cached: tuple[Any, datetime, dict[str, Any]] | None = services.extras.get(
         "monitor_coverage_cache"
@@ -96,7 +96,7 @@ async def build_snapshot(
     settings = await store.line_settings()
     queued = [c for c in await store.queued_conversations() if c.line_id in shown]
     active = [(c, name) for c, name in await store.active_conversations() if c.line_id in shown]
-    coverage = _coverage(services, await current_rota(services), now)
+    coverage = await _coverage(services, await current_rota(services), now)
 
     weights = hub.policy
     staff_rows = []

@@ -16,6 +16,7 @@ import pytest
 
 from server import rota_jobs
 from server.models import StaffRole
+from server.monitor_snapshot import build_snapshot
 from tests.conftest import CapturedMail
 from tests.server.clients import Counsellor
 from tests.server.conftest import Running, ServerFactory
@@ -225,6 +226,11 @@ async def test_a_counsellor_working_on_another_process_is_no_no_show(
     reported = [m[2] for m in mailbox.messages if "not present" in m[2]]
     assert any(absent.username in text for text in reported), reported
     assert not any(working.username in text for text in reported), reported
+    # The monitor on the first process agrees.
+    snapshot = await build_snapshot(first.services, viewer=sup)
+    now_alerts = [a["reason"] for a in snapshot["coverage"]["now"]]
+    assert any(absent.username in text for text in now_alerts), now_alerts
+    assert not any(working.username in text for text in now_alerts), now_alerts
     await client.close()
 
 
