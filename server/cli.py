@@ -101,6 +101,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--email", help="for alert e-mails (supervisors)")
     add.add_argument("--lines", default="", help="comma-separated line ids (default: all)")
     add.set_defaults(func=_staff_add)
+    lines = sub.add_parser("lines", help="the lines callers reach (docs/deploy.md)")
+    line_commands = lines.add_subparsers(dest="lines_command", required=True)
+    load = line_commands.add_parser(
+        "import", help="create or update lines from a YAML or JSON file (all checked first)"
+    )
+    load.add_argument("file", type=Path)
+    load.set_defaults(func=_lines_import)
+    line_commands.add_parser("export", help="print every line as the file `import` reads")
+    line_commands.choices["export"].set_defaults(func=_lines_export)
+    line_commands.add_parser("list", help="one line each: id, languages, English name")
+    line_commands.choices["list"].set_defaults(func=_lines_list)
     soak = sub.add_parser("soak", help="long run over several processes; counts must match")
     soak.add_argument("--minutes", type=float, default=2.0)
     soak.add_argument("--conversations", type=int, default=40)
@@ -178,6 +189,45 @@ def _staff_add(args: argparse.Namespace) -> int:
 
     with_store(create)
     print(f"created {args.role} {args.username}; password (shown once): {password}")
+    return 0
+
+
+def _lines_import(args: argparse.Namespace) -> int:
+    from server.cli_db import with_store
+    from server.line_file import LineFileError, parse_line_file
+
+    try:
+        lines = parse_line_file(args.file.read_text(encoding="utf-8"))
+    except (OSError, LineFileError) as error:
+        print(f"{args.file}: {error}", file=sys.stderr)
+        return 2
+
+    async def save(store: Store) -> list[str]:
+        known = {line.id for line in await store.list_lines()}
+        for line in lines:
+            await store.upsert_line(line)
+            await store.audit(None, "line_saved", detail={"line": line.id})
+        return [("updated " if line.id in known else "created ") + line.id for line in lines]
+
+    for change in with_store(save):
+        print(change)
+    return 0
+
+
+def _lines_export(_args: argparse.Namespace) -> int:
+    from server.cli_db import with_store
+    from server.line_file import export_lines
+
+    sys.stdout.write(export_lines(with_store(lambda store: store.list_lines())))
+    return 0
+
+
+def _lines_list(_args: argparse.Namespace) -> int:
+    from server.cli_db import with_store
+
+    for line in with_store(lambda store: store.list_lines()):
+        name = line.name.get("en") or next(iter(line.name.values()), "")
+        print(f"{line.id}\t{','.join(line.languages)}\t{name}")
     return 0
 
 
