@@ -493,14 +493,19 @@ async def test_keyboard_only_flow(running: Running, page: Any, host_site: HostSi
 # -- accessibility ------------------------------------------------------------------------
 
 
-async def test_demo_page_and_panel_have_no_serious_axe_violations(
-    running: Running, page: Any
-) -> None:
+async def open_demo_page(running: Running, page: Any) -> Any:
+    """The demo page (its two lines made if missing) and the panel's frame."""
     for line_id in ("adults", "young"):
         if await running.store.get_line(line_id) is None:
             await running.line(id=line_id)
     await page.goto(f"{running.http}/demo.html")
-    frame = await panel(page)
+    return await panel(page)
+
+
+async def test_demo_page_and_panel_have_no_serious_axe_violations(
+    running: Running, page: Any
+) -> None:
+    frame = await open_demo_page(running, page)
     assert await axe_violations(page) == []
     await page.locator("helpline-widget").click()
     await expect(frame.locator("#line-choice")).to_be_visible()
@@ -515,14 +520,10 @@ async def test_demo_page_and_panel_have_no_serious_axe_violations(
 async def test_privacy_note_states_the_retention_the_server_enforces(
     running: Running, page: Any
 ) -> None:
-    for line_id in ("adults", "young"):
-        if await running.store.get_line(line_id) is None:
-            await running.line(id=line_id)
     kept = running.services.settings
     running.services.settings = kept.with_(retention_days=30)
     try:
-        await page.goto(f"{running.http}/demo.html")
-        frame = await panel(page)
+        frame = await open_demo_page(running, page)
         await page.locator("helpline-widget").click()
         await expect(frame.locator("#privacy")).to_contain_text(" 30 ")
         await expect(frame.locator("#privacy")).not_to_contain_text(" 90 ")
