@@ -302,7 +302,8 @@ class Hub:
         """This process's counsellors on shift with a socket open, for the presence board.
 
         Shape (docs/architecture.md): ``{"staff", "lines", "capacity", "load",
-        "available", "name", "role", "username"}``. Entries without ``available`` come from
+        "available", "name", "role", "username", "availability", "reason",
+        "conversations"}``. Entries without ``available`` come from
         older processes, which listed available counsellors only.
         """
         entries = []
@@ -321,6 +322,10 @@ class Hub:
                     "role": presence.staff.role.value,
                     # The rota names staff by username (rota_jobs.present_usernames).
                     "username": presence.staff.username,
+                    # For the other processes' monitors (monitor_snapshot).
+                    "availability": presence.availability,
+                    "reason": presence.availability_reason,
+                    "conversations": len(presence.held),
                 }
             )
         return entries

@@ -102,7 +102,8 @@ async def build_snapshot(
     staff_rows = []
     staffing: dict[str, Staffing] = {}
     # Counsellors of every process, from the presence board, not just this one's.
-    board = staffing_by_line(await hub.everyone_on_shift(), shown)
+    everyone = await hub.everyone_on_shift()
+    board = staffing_by_line(everyone, shown)
     for line in lines:
         shortfall = tuple(
             a["reason"]
@@ -127,6 +128,30 @@ async def build_snapshot(
                 "conversations": len(presence.held),
                 "load": round(load, 2),
                 "capacity": presence.staff.capacity,
+            }
+        )
+    # Staff on shift on the other processes, from their presence board entries.
+    here = {row["id"] for row in staff_rows} | set(hub.presence)
+    for entry in everyone:
+        serves = set(entry.get("lines", ()))  # none: every line, as Staff.serves reads it
+        if entry.get("staff") in here or (serves and not serves & shown):
+            continue
+        here.add(entry["staff"])
+        staff_rows.append(
+            {
+                "id": entry["staff"],
+                "name": entry.get("name", ""),
+                "role": entry.get("role", "counsellor"),
+                "lines": entry.get("lines", []),
+                "connected": True,
+                "on_shift": True,
+                "availability": entry.get(
+                    "availability", "available" if entry.get("available", True) else "away"
+                ),
+                "reason": entry.get("reason"),
+                "conversations": entry.get("conversations", 0),
+                "load": round(float(entry.get("load", 0)), 2),
+                "capacity": entry.get("capacity", 0),
             }
         )
     staff_rows.sort(key=lambda s: (not s["on_shift"], s["name"]))

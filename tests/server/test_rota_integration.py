@@ -231,6 +231,9 @@ async def test_a_counsellor_working_on_another_process_is_no_no_show(
     now_alerts = [a["reason"] for a in snapshot["coverage"]["now"]]
     assert any(absent.username in text for text in now_alerts), now_alerts
     assert not any(working.username in text for text in now_alerts), now_alerts
+    # …and lists the counsellor among the staff on shift, though they work elsewhere.
+    row = next(s for s in snapshot["staff"] if s["id"] == working.id)
+    assert row["on_shift"] and row["availability"] == "available"
     await client.close()
 
 
