@@ -69,6 +69,12 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("means_time", "tog sömntabletter, andningen har blivit väldigt långsam", IMMINENT, IMMINENT),
     ("means_time", "har taget metadon og vejrtrækningen er langsom", IMMINENT, IMMINENT),
     ("plain", "my baby's breathing is really slow when she sleeps, is that normal?", NONE, LOW),
+    # Not expecting to see the morning is last words; being away tomorrow is not.
+    ("indirect", "i'll be gone by morning", HIGH, IMMINENT),
+    ("indirect", "jag finns inte kvar imorgon", HIGH, IMMINENT),
+    ("indirect", "jeg er væk inden morgenen", HIGH, IMMINENT),
+    ("plain", "jeg er ikke her i morgen, jeg er på arbejde", NONE, LOW),
+    ("plain", "jag är borta imorgon, på konferens", NONE, LOW),
     ("slang", "jeg kan ikke holde ud at leve mere", MEDIUM, MEDIUM),
     ("slang", "i can't bear to live like this anymore", MEDIUM, MEDIUM),
     ("plain", "i can't stand living with my mum, she snores", NONE, LOW),
