@@ -75,6 +75,11 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("indirect", "jeg er væk inden morgenen", HIGH, IMMINENT),
     ("plain", "jeg er ikke her i morgen, jeg er på arbejde", NONE, LOW),
     ("plain", "jag är borta imorgon, på konferens", NONE, LOW),
+    # A story about someone else is not the caller's intent; the caller's own is.
+    ("hypothetical", "we're making a podcast about a man who wants to end his life", NONE, LOW),
+    ("hypothetical", "vi spelar in en film om en tjej som vill ta livet av sig", NONE, LOW),
+    ("hypothetical", "en film hvor hovedpersonen tager sit liv", NONE, LOW),
+    ("plain", "jag skriver en bok och jag vill ta livet av mig", HIGH, HIGH),
     ("slang", "jeg kan ikke holde ud at leve mere", MEDIUM, MEDIUM),
     ("slang", "i can't bear to live like this anymore", MEDIUM, MEDIUM),
     ("plain", "i can't stand living with my mum, she snores", NONE, LOW),
