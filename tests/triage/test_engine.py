@@ -80,6 +80,10 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("hypothetical", "vi spelar in en film om en tjej som vill ta livet av sig", NONE, LOW),
     ("hypothetical", "en film hvor hovedpersonen tager sit liv", NONE, LOW),
     ("plain", "jag skriver en bok och jag vill ta livet av mig", HIGH, HIGH),
+    # How long until someone finds you is planning, whatever the cover.
+    ("hypothetical", "how long before anyone finds my body? just curious", HIGH, HIGH),
+    ("hypothetical", "hvor lang tid går der før nogen finder en", HIGH, HIGH),
+    ("plain", "hur lång tid tar det innan ni svarar?", NONE, NONE),
     ("slang", "jeg kan ikke holde ud at leve mere", MEDIUM, MEDIUM),
     ("slang", "i can't bear to live like this anymore", MEDIUM, MEDIUM),
     ("plain", "i can't stand living with my mum, she snores", NONE, LOW),
