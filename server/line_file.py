@@ -110,6 +110,8 @@ def _emergency(value: Any, languages: list[str], at: str) -> dict[str, Any]:
         if not isinstance(entry, dict):
             raise LineFileError(f"{where}: expected `label` and `number`")
         number = entry.get("number")
+        if isinstance(number, int) and not isinstance(number, bool):
+            number = str(number)  # YAML reads an unquoted 112 as a number
         if not isinstance(number, str) or not re.fullmatch(r"\+?[0-9][0-9 -]{1,19}", number):
             raise LineFileError(f"{where}.number: digits, spaces or '-', optionally after '+'")
         checked.append(

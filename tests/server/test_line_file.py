@@ -73,6 +73,12 @@ def test_faults_are_named_where_they_are(item: dict[str, Any], fault: str) -> No
         parse_line_file(json.dumps([item]))
 
 
+def test_an_unquoted_emergency_number_in_yaml_is_read_as_the_number() -> None:
+    text = export_lines(parse_line_file(json.dumps([GOOD]))).replace("'112'", "112")
+    assert "number: 112\n" in text
+    assert parse_line_file(text)[0].emergency["numbers"][0]["number"] == "112"
+
+
 def test_a_file_with_a_duplicate_or_nothing_is_refused() -> None:
     with pytest.raises(LineFileError, match="twice"):
         parse_line_file(json.dumps([GOOD, GOOD]))
