@@ -306,6 +306,65 @@ static void matmul_vnni(const packed_q4 *P, const float *bias,
         }
     }
 }
+
+/* Attention for heads of E5X_HD (32) values, with the keys transposed per head
+ * (kt[h][e][t]). Queries of one text go E5X_QB at a time: each key and value
+ * register loaded serves all of them, and their sums are independent chains.
+ * prob holds E5X_QB rows of maxp scores. */
+#define E5X_HD 32
+#define E5X_QB 4
+static void attention_vnni(const float *q, const float *kt, const float *v, float *ctx,
+                           const int *sstart, const int *send, int T, int H, int NH,
+                           float scale, float *prob, int maxp) {
+    for (int h = 0; h < NH; h++) {
+        const float *kth = kt + (size_t)h * E5X_HD * T;
+        for (int t = 0; t < T;) {
+            int s0 = sstart[t], s1 = send[t], n = s1 - s0, nt = 1;
+            while (nt < E5X_QB && t + nt < T && sstart[t + nt] == s0 && send[t + nt] == s1) nt++;
+            float qs[E5X_QB][E5X_HD];   /* past nt: the last query again, never stored */
+            for (int i = 0; i < E5X_QB; i++) {
+                const float *qh = q + (size_t)(t + (i < nt ? i : nt - 1)) * H + h * E5X_HD;
+                for (int e = 0; e < E5X_HD; e++) qs[i][e] = qh[e] * scale;
+            }
+            for (int s = 0; s < n; s += 16) {   /* 16 keys a register */
+                __mmask16 live = n - s >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - s)) - 1);
+                __m512 acc[E5X_QB];
+                for (int i = 0; i < E5X_QB; i++) acc[i] = _mm512_setzero_ps();
+                for (int e = 0; e < E5X_HD; e++) {
+                    __m512 kv = _mm512_maskz_loadu_ps(live, kth + (size_t)e * T + s0 + s);
+                    for (int i = 0; i < E5X_QB; i++)
+                        acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(qs[i][e]), kv, acc[i]);
+                }
+                for (int i = 0; i < E5X_QB; i++)
+                    _mm512_mask_storeu_ps(prob + (size_t)i * maxp + s, live, acc[i]);
+            }
+            for (int i = 0; i < E5X_QB; i++) {   /* softmax, normalised in place */
+                float *row = prob + (size_t)i * maxp, mx = -1e30f, sum = 0.f;
+                for (int s = 0; s < n; s++) if (row[s] > mx) mx = row[s];
+                for (int s = 0; s < n; s++) { row[s] = expf(row[s] - mx); sum += row[s]; }
+                float inv = 1.f / sum;
+                for (int s = 0; s < n; s++) row[s] *= inv;
+            }
+            __m512 c[E5X_QB][2];
+            for (int i = 0; i < E5X_QB; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
+            for (int s = 0; s < n; s++) {
+                const float *vh = v + (size_t)(s0 + s) * H + h * E5X_HD;
+                __m512 v0 = _mm512_loadu_ps(vh), v1 = _mm512_loadu_ps(vh + 16);
+                for (int i = 0; i < E5X_QB; i++) {
+                    __m512 p = _mm512_set1_ps(prob[(size_t)i * maxp + s]);
+                    c[i][0] = _mm512_fmadd_ps(p, v0, c[i][0]);
+                    c[i][1] = _mm512_fmadd_ps(p, v1, c[i][1]);
+                }
+            }
+            for (int i = 0; i < nt; i++) {
+                float *ch = ctx + (size_t)(t + i) * H + h * E5X_HD;
+                _mm512_storeu_ps(ch, c[i][0]);
+                _mm512_storeu_ps(ch + 16, c[i][1]);
+            }
+            t += nt;
+        }
+    }
+}
 #endif
 
 /* x[L,H] = layernorm(x + y).  If y==NULL, layernorm(x) in place. */
@@ -554,6 +613,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     float *fo  = (float *)malloc(TH * sizeof(float));
 #ifdef E5X_VNNI
     float *kt  = (float *)malloc(TH * sizeof(float));
+    float *attn_prob = (float *)malloc(sizeof(float) * E5X_QB * (size_t)m->MAXP);
 #endif
     int nbmax = FF / QK;
     int8_t  *aq = (int8_t *)malloc((size_t)T * FF);
@@ -590,56 +650,30 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
             for (int i = 0; i < H; i++) kt[(size_t)i * T + t] = k[(size_t)t * H + i];
 #endif
         /* scaled dot-product attention, restricted to each text's own tokens */
+#ifdef E5X_VNNI
+        if (hd == E5X_HD) {
+            attention_vnni(q, kt, v, ctx, sstart, send, T, H, NH, scale, attn_prob, m->MAXP);
+        } else
+#endif
 #pragma omp parallel
         {
             float *prob = (float *)malloc(sizeof(float) * (size_t)m->MAXP);
 #pragma omp for collapse(2) schedule(static)
-            /* helpline: heads outer, so that one head's keys and values stay in
-             * the first-level cache while every token reads them */
-            for (int h = 0; h < NH; h++)
-                for (int t = 0; t < T; t++) {
+            for (int t = 0; t < T; t++)
+                for (int h = 0; h < NH; h++) {
                     int s0 = sstart[t], s1 = send[t];
                     const float *qh = q + (size_t)t * H + h * hd;
                     float mx = -1e30f;
-#ifdef E5X_VNNI
-                    /* helpline: keys transposed per head (kt, below), so the scores of
-                     * all keys are computed side by side instead of one reduction each */
-                    const float *kth = kt + (size_t)h * hd * T + s0;
-                    int n = s1 - s0;
-                    for (int s = 0; s < n; s += 16) {   /* 16 keys a register */
-                        __mmask16 live = n - s >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - s)) - 1);
-                        __m512 acc = _mm512_setzero_ps();
-                        for (int e = 0; e < hd; e++)
-                            acc = _mm512_fmadd_ps(_mm512_set1_ps(qh[e] * scale),
-                                                  _mm512_maskz_loadu_ps(live, kth + (size_t)e * T + s), acc);
-                        _mm512_mask_storeu_ps(prob + s, live, acc);
-                    }
-                    for (int s = 0; s < n; s++) if (prob[s] > mx) mx = prob[s];
-#else
                     for (int s = s0; s < s1; s++) {
                         const float *kh = k + (size_t)s * H + h * hd;
                         float d = 0.f;
                         for (int e = 0; e < hd; e++) d += qh[e] * kh[e];
                         d *= scale; prob[s - s0] = d; if (d > mx) mx = d;
                     }
-#endif
                     float sum = 0.f;
                     for (int s = s0; s < s1; s++) { float e = expf(prob[s - s0] - mx); prob[s - s0] = e; sum += e; }
                     float inv = 1.f / sum;
                     float *ch = ctx + (size_t)t * H + h * hd;
-#ifdef E5X_VNNI
-                    if (hd == 32) {   /* helpline: the head's 32 sums stay in two registers */
-                        __m512 c0 = _mm512_setzero_ps(), c1 = _mm512_setzero_ps();
-                        for (int s = s0; s < s1; s++) {
-                            __m512 p = _mm512_set1_ps(prob[s - s0] * inv);
-                            const float *vh = v + (size_t)s * H + h * hd;
-                            c0 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vh), c0);
-                            c1 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vh + 16), c1);
-                        }
-                        _mm512_storeu_ps(ch, c0); _mm512_storeu_ps(ch + 16, c1);
-                        continue;
-                    }
-#endif
                     for (int e = 0; e < hd; e++) ch[e] = 0.f;
                     for (int s = s0; s < s1; s++) {
                         float p = prob[s - s0] * inv;
@@ -680,7 +714,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
 
     free(x); free(q); free(k); free(v); free(ctx); free(ao); free(mid); free(fo);
 #ifdef E5X_VNNI
-    free(kt);
+    free(kt); free(attn_prob);
 #endif
     free(aq); free(ad); free(as);
     return 0;
