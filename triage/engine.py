@@ -182,6 +182,10 @@ class Engine:
             )
             for pattern in lexicon.patterns
         )
+        # Patterns that count only as the whole message ("hjälp!").
+        self._alone = frozenset(
+            pid for pid, pattern in enumerate(lexicon.patterns) if "alone" in pattern.group.flags
+        )
         # Per pattern, what removing duplicate matches reads: signal, and whether tiered.
         self._dedup_info = tuple(
             (pattern.group.signal, pattern.group.tier > RiskTier.NONE)
@@ -466,6 +470,8 @@ class Engine:
         sentence_scoped = modifiers.past_sentences or modifiers.hypothetical_sentences
         size = len(keys)
         for pid, start, end in _signal_matches(self._dedup_info, signal_matches):
+            if pid in self._alone and not _stands_alone(keys, start, end):
+                continue
             pattern, signal, lang, tier, negated_low, hyperbole, past_sensitive, immune = (
                 effect_info[pid]
             )
@@ -517,6 +523,12 @@ class Engine:
                 _new_tuple(_Hit, (pattern, start, end, spans, effect, tier, source, signal, lang))
             )
         return _Analysis(tuple(hits), modifiers.frames)
+
+
+def _stands_alone(keys: list[str], start: int, end: int) -> bool:
+    """True when nothing but punctuation surrounds keys[start:end]."""
+    breaks = (SENTENCE_BREAK, CLAUSE_BREAK)
+    return all(key in breaks for key in keys[:start]) and all(key in breaks for key in keys[end:])
 
 
 class _SentenceIds:

@@ -46,7 +46,10 @@ STEM_BUCKET = 3
 MODIFIER_KINDS = frozenset(
     {"idiom", "past", "recovery", "hypothetical", "levity", "serious", "frame", "present"}
 )
-FLAGS = frozenset({"past_sensitive", "hypothetical_immune", "hyperbole", "third_party_only"})
+# "alone": the pattern counts only when it is the whole message (punctuation aside).
+FLAGS = frozenset(
+    {"past_sensitive", "hypothetical_immune", "hyperbole", "third_party_only", "alone"}
+)
 
 
 class LexiconError(ValueError):

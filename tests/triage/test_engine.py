@@ -84,6 +84,11 @@ CASES: list[tuple[str, str, RiskTier, RiskTier]] = [
     ("hypothetical", "how long before anyone finds my body? just curious", HIGH, HIGH),
     ("hypothetical", "hvor lang tid går der før nogen finder en", HIGH, HIGH),
     ("plain", "hur lång tid tar det innan ni svarar?", NONE, NONE),
+    # A bare plea is someone to answer now; help asked for something is not.
+    ("plain", "HJÄLP!!", MEDIUM, MEDIUM),
+    ("plain", "someone help me", MEDIUM, MEDIUM),
+    ("plain", "behöver hjälp med schemat", NONE, NONE),
+    ("plain", "can you help me with my booking?", NONE, NONE),
     ("slang", "jeg kan ikke holde ud at leve mere", MEDIUM, MEDIUM),
     ("slang", "i can't bear to live like this anymore", MEDIUM, MEDIUM),
     ("plain", "i can't stand living with my mum, she snores", NONE, LOW),
