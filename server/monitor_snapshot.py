@@ -54,11 +54,13 @@ async def current_rota(services: Services) -> Rota | None:
     return value if isinstance(value, Rota) else None
 
 
-async def _coverage(services: Services, rota: Rota | None, now: datetime) -> dict[str, Any] | None:
+async def _coverage(
+    services: Services, rota: Rota | None, now: datetime, everyone: list[dict[str, Any]]
+) -> dict[str, Any] | None:
     if rota is None:
         return None
     # Staff of every process: one connected elsewhere is not missing from the rota.
-    present = sorted(await present_usernames(services))
+    present = sorted(await present_usernames(services, everyone))
     key = (id(rota), tuple(present))
     cached: tuple[Any, datetime, dict[str, Any]] | None = services.extras.get(
         "monitor_coverage_cache"
@@ -96,13 +98,14 @@ async def build_snapshot(
     settings = await store.line_settings()
     queued = [c for c in await store.queued_conversations() if c.line_id in shown]
     active = [(c, name) for c, name in await store.active_conversations() if c.line_id in shown]
-    coverage = await _coverage(services, await current_rota(services), now)
+    # The presence board, read once for the coverage, the health lights and the staff.
+    everyone = await hub.everyone_on_shift()
+    coverage = await _coverage(services, await current_rota(services), now, everyone)
 
     weights = hub.policy
     staff_rows = []
     staffing: dict[str, Staffing] = {}
     # Counsellors of every process, from the presence board, not just this one's.
-    everyone = await hub.everyone_on_shift()
     board = staffing_by_line(everyone, shown)
     for line in lines:
         shortfall = tuple(
@@ -131,7 +134,7 @@ async def build_snapshot(
             }
         )
     # Staff on shift on the other processes, from their presence board entries.
-    here = {row["id"] for row in staff_rows} | set(hub.presence)
+    here = set(hub.presence)
     for entry in everyone:
         serves = set(entry.get("lines", ()))  # none: every line, as Staff.serves reads it
         if entry.get("staff") in here or (serves and not serves & shown):

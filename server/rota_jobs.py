@@ -6,6 +6,7 @@ Runs in every server process; ``raise_alert`` lets one process send each alert.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import structlog
 
@@ -21,13 +22,17 @@ CHECK_INTERVAL_S = 60.0
 DIGEST_DAYS = 14
 
 
-async def present_usernames(services: Services) -> set[str]:
+async def present_usernames(
+    services: Services, everyone: list[dict[str, Any]] | None = None
+) -> set[str]:
     """Staff clocked in and connected to this process or, through the presence board,
-    to any other: a counsellor working on another process is no no-show here."""
+    to any other: a counsellor working on another process is no no-show here.
+    `everyone`: the board as the caller already read it (`Hub.everyone_on_shift`)."""
     hub = services.hub
     here = {p.staff.username for p in hub.presence.values() if p.on_shift and p.sockets}
-    elsewhere = {str(e["username"]) for e in await hub.everyone_on_shift() if e.get("username")}
-    return here | elsewhere
+    if everyone is None:
+        everyone = await hub.everyone_on_shift()
+    return here | {str(e["username"]) for e in everyone if e.get("username")}
 
 
 async def check_once(services: Services, state: RotaState, now: datetime) -> int:

@@ -463,6 +463,7 @@ class Engine:
         cues = lexicon.negation_cues
         negation_after = lexicon.negation_after
         cancel = lexicon.negation_cancel
+        alone = self._alone
         scope_ends = self._scope_ends
         idioms = modifiers.idioms
         frames = modifiers.frames
@@ -470,7 +471,7 @@ class Engine:
         sentence_scoped = modifiers.past_sentences or modifiers.hypothetical_sentences
         size = len(keys)
         for pid, start, end in _signal_matches(self._dedup_info, signal_matches):
-            if pid in self._alone and not _stands_alone(keys, start, end):
+            if pid in alone and not _stands_alone(keys, start, end):
                 continue
             pattern, signal, lang, tier, negated_low, hyperbole, past_sensitive, immune = (
                 effect_info[pid]
